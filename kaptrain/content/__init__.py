@@ -1,0 +1,83 @@
+"""Read, check, render and index a modules tree into an immutable catalog.
+
+Pure Python: no Flask, no database, nothing else from kaptrain. The web app
+builds the catalog once per content version and serves requests from it.
+
+Public API
+----------
+``build_catalog(modules_dir, *, links=None) -> BuildResult``
+    Read every module folder, check it, render valid modules once.
+    ``BuildResult.catalog`` holds the valid modules, ``BuildResult.problems``
+    every problem (errors and warnings). A module with any error is left out
+    and listed in ``Catalog.broken``.
+``tree_fingerprint(modules_dir) -> str``
+    Stat-based fingerprint (names, sizes, mtimes) to detect edits cheaply.
+``run_check(directory, *, strict=False, fmt="text", out) -> int``
+    The ``content check`` command: prints problems and returns 0, 1 or 2.
+``render.Links(media=..., item=...)``
+    How relative links become URLs. ``media(module_id, "media/x.png")`` and
+    ``item(module_id, item_id_or_None)``; defaults give ``/modules/<id>/media/x.png``
+    and ``/modules/<id>/<item-id>``. Rendering happens at build time, so pass
+    functions that do not need a request.
+``sanitize(html) -> str`` and ``Renderer``
+    The allow-list sanitizer and the Markdown renderer, safe on unchecked input.
+
+Model (frozen dataclasses, tuples, ``MappingProxyType``): ``Catalog`` (modules
+ordered by ``order``, ``get(id)``, ``broken``, ``problems``, ``version``),
+``Module`` (``items`` in contents order, ``item``/``prev_item``/``next_item``,
+``lessons``, ``vignettes``, ``quiz``, ``evaluation``, ``total_minutes``,
+``references``, ``media``/``media_file``), ``Lesson``, ``Quiz``, ``Question``,
+``Option``, ``Vignette``, ``Node``, ``Choice``, ``Evaluation``, ``Reference``,
+``BrokenModule``, ``Problem`` (``path:line: severity CODE: message``; paths are
+relative to the parent of the checked directory) and ``CODES``.
+
+Item identity is the front-matter ``id``; file names only order the folder.
+"""
+
+from .catalog import build_catalog, tree_fingerprint
+from .check import run_check
+from .model import (
+    BrokenModule,
+    BuildResult,
+    Catalog,
+    Choice,
+    Evaluation,
+    Item,
+    Lesson,
+    Module,
+    Node,
+    Option,
+    Question,
+    Quiz,
+    Reference,
+    Vignette,
+)
+from .problems import CODES, Problem
+from .reader import MAX_BYTES
+from .render import Links, Renderer, sanitize
+
+__all__ = [
+    "CODES",
+    "MAX_BYTES",
+    "BrokenModule",
+    "BuildResult",
+    "Catalog",
+    "Choice",
+    "Evaluation",
+    "Item",
+    "Lesson",
+    "Links",
+    "Module",
+    "Node",
+    "Option",
+    "Problem",
+    "Question",
+    "Quiz",
+    "Reference",
+    "Renderer",
+    "Vignette",
+    "build_catalog",
+    "run_check",
+    "sanitize",
+    "tree_fingerprint",
+]

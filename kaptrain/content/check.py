@@ -1,0 +1,76 @@
+"""``content check``: the command-line core, shared by ``python -m`` and Flask."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal, TextIO
+
+from .catalog import build_catalog
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def run_check(
+    directory: Path,
+    *,
+    strict: bool = False,
+    fmt: Literal["text", "json"] = "text",
+    out: TextIO,
+) -> int:
+    """Check a modules tree (or one module folder) and print its problems.
+
+    Text format prints ``path:line: severity CODE: message`` lines and a summary;
+    JSON prints a list of ``{path, line, severity, code, message}`` objects.
+    Returns 0 when clean, 1 on errors (or on warnings with ``strict``), 2 when
+    ``directory`` does not exist.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        message = (
+            f"{directory}: no such directory; pass the folder that holds the "
+            "modules, for example: check modules"
+        )
+        if fmt == "json":
+            json.dump(
+                [
+                    {
+                        "path": str(directory),
+                        "line": 0,
+                        "severity": "error",
+                        "code": "",
+                        "message": message,
+                    }
+                ],
+                out,
+            )
+            out.write("\n")
+        else:
+            out.write(message + "\n")
+        return 2
+    result = build_catalog(directory)
+    problems = result.problems
+    errors = len(result.errors)
+    warnings = len(result.warnings)
+    if fmt == "json":
+        json.dump([p.as_dict() for p in problems], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        for problem in problems:
+            out.write(f"{problem}\n")
+        catalog = result.catalog
+        count = len(catalog.modules) + len(catalog.broken)
+        affected = len({p.path.rsplit("/", 1)[0] for p in problems})
+        if problems:
+            out.write(
+                f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in "
+                f"{_plural(affected, 'module')} ({_plural(count, 'module')} "
+                "checked)\n"
+            )
+        else:
+            out.write(f"no problems in {_plural(count, 'module')}\n")
+    if errors or (strict and warnings):
+        return 1
+    return 0

@@ -1,0 +1,246 @@
+"""Parse ``::: question`` blocks into drafts (Markdown source plus line numbers)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .blocks import Block, Line, nonblank
+from .problems import Problems, did_you_mean
+from .schema import SLUG
+
+TYPES = ("single", "multiple", "true-false", "order")
+
+_TYPE = re.compile(r"^:type:\s*(.*?)\s*$")
+_OPTION = re.compile(r"^- \[([ x])\] (.*)$")
+_ORDER_OPTION = re.compile(r"^- (?!\[[ xX]?\] )(\S.*)$")
+_FEEDBACK = re.compile(r"^\s*>\s?(.*)$")
+_EXPLANATION = re.compile(r"^Explanation:\s*(.*)$")
+# Anything that looks like an attempt at a checkbox: "[ x]", "[v]", "(x)",
+# "[X ]", "* [x]", "-[x]", "- [x]text", "[x] text" ...
+_NEAR_MISS = re.compile(
+    r"^\s*(?:[-*+]\s*)?[\[(]\s*([xXvV*✓✔✗ ]{0,3})\s*[\])](?!\()\s*(.*)$"
+)
+
+
+@dataclass
+class OptionDraft:
+    """One option: marker, text lines and feedback lines."""
+
+    line: int
+    correct: bool
+    text: list[Line]
+    feedback: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class QuestionDraft:
+    """A question as written, before rendering."""
+
+    id: str
+    line: int
+    type: str = "single"
+    stem: list[Line] = field(default_factory=list)
+    options: list[OptionDraft] = field(default_factory=list)
+    explanation: list[Line] = field(default_factory=list)
+
+
+def parse_question(block: Block, out: Problems) -> QuestionDraft | None:
+    """Parse one question block, reporting every structural mistake."""
+    if not SLUG.match(block.arg):
+        out.error(
+            block.line,
+            "B6",
+            'a question needs an id: "::: question my-id" '
+            "(lowercase letters, digits, hyphens)",
+        )
+        return None
+    question = QuestionDraft(id=block.arg, line=block.line)
+    lines = block.lines
+    first = nonblank(lines)
+    start = 0
+    if first and _TYPE.match(first[0][1]):
+        number, text = first[0]
+        value = _TYPE.match(text).group(1)  # type: ignore[union-attr]
+        if value not in TYPES:
+            out.error(
+                number,
+                "Q2",
+                f'unknown question type "{value}"; use '
+                f"{', '.join(TYPES)}.{did_you_mean(value, TYPES)}",
+            )
+            return None
+        question.type = value
+        start = next(i for i, (n, _) in enumerate(lines) if n == number) + 1
+    ok = _parse_body(question, lines[start:], out)
+    return question if ok else None
+
+
+def _parse_body(q: QuestionDraft, lines: list[Line], out: Problems) -> bool:
+    ok = True
+    state = "stem"  # stem -> options -> explanation
+    last: OptionDraft | None = None  # option that may take feedback/continuation
+    for number, text in lines:
+        if state == "explanation":
+            q.explanation.append((number, text))
+            continue
+        explanation = _EXPLANATION.match(text)
+        if explanation:
+            state = "explanation"
+            q.explanation.append((number, explanation.group(1)))
+            continue
+        if _TYPE.match(text):
+            out.error(number, "Q12", ":type: must be the first line of the question")
+            ok = False
+            continue
+        option = _match_option(q, number, text, out)
+        if option is False:
+            ok = False
+            last = None
+            continue
+        if option is not None:
+            q.options.append(option)
+            last, state = option, "options"
+            continue
+        feedback = _FEEDBACK.match(text)
+        if feedback:
+            if last is None:
+                out.error(
+                    number,
+                    "Q7",
+                    "a > feedback line must sit directly under an "
+                    "option (or its previous feedback line), with no blank line",
+                )
+                ok = False
+            else:
+                last.feedback.append((number, feedback.group(1)))
+            continue
+        if not text.strip():
+            last = None
+            if state == "stem":
+                q.stem.append((number, text))
+            continue
+        if state == "options":
+            if last is not None and not last.feedback and text.startswith("  "):
+                last.text.append((number, text.strip()))
+                continue
+            hint = (
+                "start an option with - [x] or - [ ]"
+                if q.type != "order"
+                else "start each step with - "
+            )
+            out.error(
+                number,
+                "Q12",
+                f"unexpected text after the options; {hint}, or "
+                "begin the explanation with Explanation:",
+            )
+            ok = False
+            continue
+        q.stem.append((number, text))
+    return ok
+
+
+def _match_option(
+    q: QuestionDraft, number: int, text: str, out: Problems
+) -> OptionDraft | None | bool:
+    """An option, None when the line is no option, False after reporting one."""
+    marked = _OPTION.match(text)
+    if q.type == "order":
+        if marked or _NEAR_MISS.match(text):
+            out.error(
+                number,
+                "Q10",
+                "an order question's steps take no [x] or [ ] "
+                "marker; write them as '- step' in the correct order",
+            )
+            return False
+        plain = _ORDER_OPTION.match(text)
+        if plain:
+            return OptionDraft(
+                line=number, correct=True, text=[(number, plain.group(1))]
+            )
+        return None
+    if marked:
+        return OptionDraft(
+            line=number,
+            correct=marked.group(1) == "x",
+            text=[(number, marked.group(2))],
+        )
+    near = _NEAR_MISS.match(text)
+    if near:
+        inner = near.group(1).strip().lower()
+        mark = "[ ]" if not inner else "[x]"
+        out.error(
+            number,
+            "Q8",
+            f'malformed option marker in "{text.strip()[:40]}"; '
+            f"write options as - {mark} text (a hyphen, a space, [x] for "
+            "correct or [ ] for incorrect, a space, then the text)",
+        )
+        return False
+    return None
+
+
+def check_question(q: QuestionDraft, out: Problems) -> None:
+    """Rules that need the whole question: stem, counts, correct marks."""
+    if not any(text.strip() for _, text in q.stem):
+        out.error(
+            q.line,
+            "Q6",
+            f'question "{q.id}" has no stem; write the question '
+            "text before the options",
+        )
+    for option in q.options:
+        if not option.text[0][1].strip():
+            out.error(option.line, "Q13", "option has no text")
+    count = len(q.options)
+    correct = [o.line for o in q.options if o.correct]
+    at = q.options[0].line if q.options else q.line
+    if q.type == "order":
+        if count < 3:
+            out.error(
+                at,
+                "Q5",
+                f'order question "{q.id}" needs at least 3 steps, found {count}',
+            )
+        return
+    if q.type == "true-false":
+        texts = sorted(o.text[0][1].strip() for o in q.options)
+        if texts != ["False", "True"]:
+            out.error(
+                at,
+                "Q11",
+                f'true-false question "{q.id}" needs exactly two '
+                "options, - [ ] True and - [ ] False, with one marked [x]",
+            )
+            return
+    elif count < 2:
+        out.error(
+            at,
+            "Q5",
+            f'question "{q.id}" needs at least 2 options, found '
+            f"{count}; write each as - [x] text or - [ ] text",
+        )
+        return
+    lines = ", ".join(str(n) for n in correct)
+    if q.type in ("single", "true-false") and len(correct) != 1:
+        found = (
+            f"{len(correct)} correct options (lines {lines})"
+            if correct
+            else "no correct option"
+        )
+        out.error(
+            q.line,
+            "Q3",
+            f'question "{q.id}" is type "{q.type}" but marks '
+            f"{found}; mark exactly one option [x]"
+            + ('; use ":type: multiple" for several' if correct else ""),
+        )
+    if q.type == "multiple" and (not correct or len(correct) == count):
+        out.error(
+            q.line,
+            "Q4",
+            f'multiple-answer question "{q.id}" needs at least '
+            "one [x] option and at least one [ ] option",
+        )
