@@ -1,0 +1,63 @@
+# kaptrain: the two commands a newcomer needs are `make run` and `make test`.
+# Everything is installed into .venv from pyproject.toml; nothing global.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+FLASK  := $(BIN)/flask --app kaptrain
+
+.PHONY: run dev test lint bench install install-test clean-venv help
+
+help:
+	@echo "make run    install, migrate, seed demo accounts, serve at http://$(HOST):$(PORT)"
+	@echo "make test   install with the test extra and run the whole suite"
+	@echo "make dev    the reloading development server"
+	@echo "make lint   ruff"
+	@echo "make bench  benchmarks; writes docs/benchmarks.md"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files re-run the install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	@touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	@mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+		--pid instance/gunicorn.pid --access-logfile - kaptrain.wsgi:app
+
+dev: install
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench
+
+clean-venv:
+	rm -rf $(VENV)

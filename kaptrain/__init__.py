@@ -1,0 +1,108 @@
+"""kaptrain: a training platform for therapists.
+
+``create_app`` is the only thing defined here: configuration, extensions,
+blueprints, error handlers, CLI commands and the content catalog, in that order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, ConfigError, load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. Bad settings exit with one line naming the variable."""
+    instance = Path(
+        os.environ.get("KAPTRAIN_INSTANCE_DIR") or PROJECT_ROOT / "instance"
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(instance.resolve()),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    try:
+        app.config.from_mapping(load_config(Path(app.instance_path), test_config))
+    except ConfigError as error:
+        raise SystemExit(f"kaptrain: {error}") from None
+    _configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    from .catalog import init_catalog
+
+    init_catalog(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from .accounts import load_session_user
+    from .database import init_database
+    from .extensions import csrf, limiter, login_manager, migrate
+    from .security import init_security
+
+    init_database(app)
+    from .extensions import db
+
+    # Batch mode lets ALTERs run on SQLite, which cannot alter most constraints.
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_session_user)
+    init_security(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .navigation import init_navigation
+
+    init_navigation(app)
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,331 @@
+"""Account services shared by sign-in, registration, admin, supervisors and the CLI.
+
+Services own the commit. Failures a person can fix raise :class:`AccountError`
+naming the form field and a sentence saying what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from flask import current_app, session
+from flask_login import login_user, logout_user
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from . import audit
+from .extensions import db
+from .models import (
+    ROLES,
+    TRAINEE,
+    Cohort,
+    CohortMember,
+    LoginSession,
+    PasswordResetLink,
+    User,
+    UserRole,
+    email_key,
+    utcnow,
+)
+from .passwords import hash_password, needs_rehash, password_problem, verify_password
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
+SESSION_HOURS = 12
+REMEMBER_DAYS = 7
+
+# Compared against when the email is unknown, so a miss costs as long as a hit.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+class AccountError(ValueError):
+    """A problem the person can fix; ``field`` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def new_invite_code() -> str:
+    groups = [
+        "".join(secrets.choice(INVITE_ALPHABET) for _ in range(4)) for _ in range(3)
+    ]
+    return "-".join(groups)
+
+
+def normalise_invite(code: str) -> str:
+    return code.strip().upper().replace(" ", "")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.execute(
+        select(User).where(User.email == email_key(email))
+    ).scalar_one_or_none()
+
+
+def _validate_profile(email: str, name: str) -> tuple[str, str]:
+    email = email_key(email)
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError("name", "Enter your name.")
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise AccountError("email", "Enter an email address, like name@example.org.")
+    return email, name
+
+
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    roles: Iterable[str] = (TRAINEE,),
+    *,
+    cohort: Cohort | None = None,
+    actor: User | None = None,
+    check_policy: bool = True,
+) -> User:
+    """Create an account (and its cohort membership) in one transaction."""
+    email, name = _validate_profile(email, name)
+    roles = sorted(set(roles))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise AccountError(
+            "role",
+            f"Roles must be some of {', '.join(ROLES)}; got {', '.join(unknown)}.",
+        )
+    if check_policy:
+        problem = password_problem(password, [email, name])
+        if problem:
+            raise AccountError("password", problem)
+    if find_user(email) is not None:
+        raise AccountError(
+            "email",
+            "An account with this email address already exists. Sign in instead.",
+        )
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    user.role_rows = [UserRole(role=role) for role in roles]
+    db.session.add(user)
+    if cohort is not None:
+        db.session.add(CohortMember(cohort=cohort, user=user))
+    try:
+        db.session.flush()
+        audit.record(
+            "user_created", actor=actor, subject=user, detail="roles=" + ",".join(roles)
+        )
+        db.session.commit()
+    except IntegrityError:
+        # Two registrations with one address raced; the unique index chose one.
+        db.session.rollback()
+        raise AccountError(
+            "email",
+            "An account with this email address already exists. Sign in instead.",
+        ) from None
+    return user
+
+
+def register_with_invite(code: str, name: str, email: str, password: str) -> User:
+    """Create a trainee in the cohort whose current invite code is ``code``."""
+    cohort = db.session.execute(
+        select(Cohort).where(Cohort.invite_code == normalise_invite(code))
+    ).scalar_one_or_none()
+    if cohort is None:
+        raise AccountError(
+            "invite_code",
+            "That invite code is not valid. Check it with your supervisor; codes can "
+            "be "
+            "replaced, so ask for the current one.",
+        )
+    return create_user(email, name, password, (TRAINEE,), cohort=cohort)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Logs both outcomes."""
+    user = find_user(email)
+    if user is None:
+        method = current_app.config["PASSWORD_METHOD"]
+        if method not in _DUMMY_HASH:
+            _DUMMY_HASH[method] = hash_password(secrets.token_hex(16))
+        verify_password(_DUMMY_HASH[method], password)
+        audit.record(
+            "login_failed", subject_label=email_key(email)[:254], detail="unknown"
+        )
+        db.session.commit()
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        reason = "inactive" if user.active is False else "password"
+        audit.record("login_failed", subject=user, detail=reason)
+        db.session.commit()
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """Sign ``user`` in with a fresh server-side session (no fixation)."""
+    now = utcnow()
+    lifetime = (
+        dt.timedelta(days=REMEMBER_DAYS)
+        if remember
+        else dt.timedelta(hours=SESSION_HOURS)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(token=token, user_id=user.id, expires_at=now + lifetime)
+    )
+    # Expired rows of this user are tidied here rather than by a scheduler.
+    db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.expires_at < now
+        )
+    )
+    user.last_seen_at = now
+    user.session_token = token
+    audit.record("login", actor=user, subject=user)
+    db.session.commit()
+    session.clear()
+    login_user(user, remember=remember, duration=lifetime)
+
+
+def load_session_user(token: str) -> User | None:
+    """Flask-Login's user loader: the user whose live session has this token."""
+    if not token or len(token) > 64:
+        return None
+    row = db.session.execute(
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token == token, LoginSession.expires_at > utcnow())
+    ).scalar_one_or_none()
+    if row is None or not row.active:
+        return None
+    row.session_token = token
+    return row
+
+
+def end_session(user: User) -> None:
+    """Sign out: delete this browser's session row so its cookie stops working."""
+    if user.session_token:
+        db.session.execute(
+            delete(LoginSession).where(LoginSession.token == user.session_token)
+        )
+    audit.record("logout", actor=user, subject=user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def end_other_sessions(user: User) -> None:
+    """Delete every session of ``user`` except the current one (caller commits)."""
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if user.session_token:
+        query = query.where(LoginSession.token != user.session_token)
+    db.session.execute(query)
+
+
+def set_password(user: User, new_password: str) -> None:
+    problem = password_problem(new_password, [user.email, user.name])
+    if problem:
+        raise AccountError("password", problem)
+    user.password_hash = hash_password(new_password)
+
+
+def change_password(user: User, current: str, new_password: str) -> None:
+    """Change the password and end the user's other sessions."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError("current", "That is not your current password.")
+    set_password(user, new_password)
+    end_other_sessions(user)
+    audit.record("password_changed", actor=user, subject=user)
+    db.session.commit()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_reset_link(issuer: User, user: User) -> str:
+    """Create a one-time reset token for ``user``; returns the raw token to share."""
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["RESET_LINK_HOURS"]
+    db.session.add(
+        PasswordResetLink(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            issued_by_id=issuer.id,
+            expires_at=utcnow() + dt.timedelta(hours=hours),
+        )
+    )
+    audit.record("password_reset_issued", actor=issuer, subject=user)
+    db.session.commit()
+    return token
+
+
+def find_reset_link(token: str) -> PasswordResetLink | None:
+    """The unused, unexpired link for ``token``, or None."""
+    if not token or len(token) > 100:
+        return None
+    link = db.session.execute(
+        select(PasswordResetLink).where(
+            PasswordResetLink.token_hash == _token_hash(token)
+        )
+    ).scalar_one_or_none()
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    return link
+
+
+def use_reset_link(token: str, new_password: str) -> User:
+    """Set a new password through a reset link, once; ends all the user's sessions."""
+    link = find_reset_link(token)
+    if link is None:
+        raise AccountError(
+            "password",
+            "This reset link has expired or was already used. Ask your supervisor or "
+            "an "
+            "administrator for a new one.",
+        )
+    user = link.user
+    set_password(user, new_password)
+    # Mark used with a conditional UPDATE so two racing submissions use it once.
+    from sqlalchemy import update
+
+    claimed = db.session.execute(
+        update(PasswordResetLink)
+        .where(PasswordResetLink.id == link.id, PasswordResetLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise AccountError("password", "This reset link was already used.")
+    user.session_token = None
+    end_other_sessions(user)
+    audit.record("password_reset_used", actor=user, subject=user)
+    db.session.commit()
+    return user
+
+
+def set_roles(actor: User, user: User, roles: Iterable[str]) -> None:
+    """Replace ``user``'s roles; an admin cannot remove their own admin role."""
+    new = set(roles)
+    unknown = new.difference(ROLES)
+    if unknown or not new:
+        raise AccountError("roles", "Choose at least one of the listed roles.")
+    if actor.id == user.id and "admin" in user.roles and "admin" not in new:
+        raise AccountError(
+            "roles", "You cannot remove your own admin role; ask another administrator."
+        )
+    old = user.roles
+    if new == old:
+        return
+    user.role_rows = [row for row in user.role_rows if row.role in new]
+    for role in sorted(new - old):
+        user.role_rows.append(UserRole(role=role))
+    audit.record(
+        "role_changed",
+        actor=actor,
+        subject=user,
+        detail=f"{','.join(sorted(old))} -> {','.join(sorted(new))}",
+    )
+    db.session.commit()

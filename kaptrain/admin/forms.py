@@ -1,0 +1,40 @@
+"""Admin forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import EMAIL_MAX, NAME_MAX, ROLES
+
+ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES)
+
+
+class CreateUserForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Enter a name."), Length(max=NAME_MAX)],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter an email address."),
+            Length(max=EMAIL_MAX),
+            Email(
+                "Enter an email address, like name@example.org.",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=["trainee"])

@@ -1,0 +1,108 @@
+"""Forms for signing in, registering and passwords (Flask-WTF, CSRF on all)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..models import EMAIL_MAX, NAME_MAX
+from ..passwords import MAX_LENGTH
+
+EMAIL_HELP = "Enter your email address, like name@example.org."
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired(EMAIL_HELP), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Keep me signed in on this device for 7 days")
+
+
+class RegisterForm(FlaskForm):
+    invite_code = StringField(
+        "Invite code",
+        validators=[
+            DataRequired("Enter the invite code your supervisor gave you."),
+            Length(max=40, message="An invite code is at most 40 characters."),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    name = StringField(
+        "Your name, as it should appear on certificates",
+        validators=[
+            DataRequired("Enter your name."),
+            Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired(EMAIL_HELP),
+            Length(max=EMAIL_MAX, message=f"Use at most {EMAIL_MAX} characters."),
+            Email(EMAIL_HELP, check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        "Password (at least 8 characters; a few unrelated words work well)",
+        validators=[DataRequired("Choose a password.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[
+            DataRequired("Repeat the password."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            DataRequired("Repeat the new password."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            DataRequired("Repeat the new password."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only a CSRF token, for POST buttons such as sign out."""

@@ -1,0 +1,162 @@
+"""Views for signing in and out, registering, and passwords."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from .. import accounts
+from ..extensions import limiter
+from ..models import email_key
+from . import bp
+from .forms import (
+    ConfirmForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    RegisterForm,
+)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirect)."""
+    if not target or len(target) > 2000:
+        return None
+    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    if target.startswith("//"):
+        return None
+    return target
+
+
+def _account_key() -> str:
+    """Rate-limit key for one account tried from one address."""
+    email = email_key(request.form.get("email", ""))[:254]
+    return f"acct-ip:{email}:{request.remote_addr}"
+
+
+def _account_only_key() -> str:
+    return f"acct:{email_key(request.form.get('email', ''))[:254]}"
+
+
+def _failed(response: Response) -> bool:
+    # A successful sign-in redirects; only failures count against the account.
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(
+    "10 per 5 minutes", key_func=_account_key, methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    "100 per hour", key_func=_account_only_key, methods=["POST"], deduct_when=_failed
+)
+def login():  # type: ignore[no-untyped-def]
+    """Sign in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            accounts.start_session(user, remember=bool(form.remember.data))
+            return redirect(
+                safe_next(request.args.get("next")) or url_for("main.index")
+            )
+        form.password.errors = [
+            "The email address or password is not right. Check both and try again."
+        ]
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    """Sign out (a POST with a CSRF token) and end the session on the server."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.end_session(current_user._get_current_object())
+    flash("You are signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():  # type: ignore[no-untyped-def]
+    """Create a trainee account with a cohort's invite code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if request.method == "GET" and request.args.get("code"):
+        form.invite_code.data = request.args["code"][:40]
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_with_invite(
+                form.invite_code.data or "",
+                form.name.data or "",
+                form.email.data or "",
+                form.password.data or "",
+            )
+        except accounts.AccountError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            accounts.start_session(user)
+            flash(f"Welcome, {user.name}. Your account is ready.", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():  # type: ignore[no-untyped-def]
+    """Change one's own password; other sessions of the account end."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                current_user._get_current_object(),
+                form.current.data or "",
+                form.password.data or "",
+            )
+        except accounts.AccountError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            flash(
+                "Your password is changed. You were signed out everywhere else.",
+                "success",
+            )
+            return redirect(url_for("main.index"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def reset_password(token: str):  # type: ignore[no-untyped-def]
+    """Choose a new password through a one-time link from a supervisor or admin."""
+    link = accounts.find_reset_link(token)
+    if link is None:
+        return render_template("auth/reset_invalid.html"), 404
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.use_reset_link(token, form.password.data or "")
+        except accounts.AccountError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            flash("Your password is set. Sign in with it now.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, user=link.user)

@@ -1,0 +1,169 @@
+"""Command-line tools: ``flask --app kaptrain <command>``.
+
+create-user, demo, content check/reload. (Backup and restore live in
+``kaptrain/backup.py`` and are registered here too when present.)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from . import accounts
+from .extensions import db
+from .models import ADMIN, AUTHOR, ROLES, SUPERVISOR, TRAINEE, Cohort, CohortMember
+from .passwords import password_problem
+
+DEMO_COHORT = "Demo cohort"
+DEMO_ACCOUNTS = (
+    ("trainee@example.org", "Demo Trainee", (TRAINEE,)),
+    ("trainee2@example.org", "Second Demo Trainee", (TRAINEE,)),
+    ("supervisor@example.org", "Demo Supervisor", (SUPERVISOR,)),
+    ("author@example.org", "Demo Author", (AUTHOR,)),
+    ("admin@example.org", "Demo Admin", (ADMIN,)),
+)
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="The person's email address.")
+@click.option("--name", required=True, help="Their name as shown on certificates.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(ROLES),
+    help="A role; repeat for several.",
+)
+@click.option(
+    "--password",
+    envvar="KAPTRAIN_NEW_PASSWORD",
+    help="The password (or set KAPTRAIN_NEW_PASSWORD); prompted for when omitted.",
+)
+@with_appcontext
+def create_user_command(
+    email: str, name: str, roles: tuple[str, ...], password: str | None
+) -> None:
+    """Create an account with the given roles."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, name, password, roles)
+    except accounts.AccountError as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from None
+    click.echo(f"Created {user.email} with roles {', '.join(sorted(user.roles))}.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo cohort and accounts (safe to run again)."""
+    password = os.environ.get("KAPTRAIN_DEMO_PASSWORD") or None
+    if password:
+        problem = password_problem(password)
+        if problem:
+            raise click.ClickException(f"KAPTRAIN_DEMO_PASSWORD is too weak: {problem}")
+    generated = password is None
+    password = password or "-".join(secrets.token_hex(3) for _ in range(4))
+
+    cohort = db.session.execute(
+        select(Cohort).where(Cohort.name == DEMO_COHORT)
+    ).scalar_one_or_none()
+    if cohort is None:
+        cohort = Cohort(name=DEMO_COHORT, invite_code=accounts.new_invite_code())
+        db.session.add(cohort)
+        db.session.commit()
+
+    created = []
+    for email, name, roles in DEMO_ACCOUNTS:
+        user = accounts.find_user(email)
+        if user is None:
+            user = accounts.create_user(
+                email, name, password, roles, check_policy=False
+            )
+            created.append(email)
+        elif not generated:
+            # An explicit demo password is the source of truth: keep accounts in step.
+            user.password_hash = accounts.hash_password(password)
+        if TRAINEE in roles and not any(
+            m.cohort_id == cohort.id for m in user.memberships
+        ):
+            db.session.add(CohortMember(cohort_id=cohort.id, user_id=user.id))
+        if SUPERVISOR in roles and user not in cohort.supervisors:
+            cohort.supervisors.append(user)
+    db.session.commit()
+
+    click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
+    for email, _name, roles in DEMO_ACCOUNTS:
+        click.echo(f"  {email:<26} {', '.join(roles)}")
+    if created and generated:
+        click.echo(f"Password for the new demo accounts: {password}")
+        click.echo("(shown once; set KAPTRAIN_DEMO_PASSWORD to choose your own)")
+    elif not created:
+        click.echo("The demo accounts already existed; nothing was created.")
+        if generated:
+            click.echo(
+                "Their password was printed when they were made. To set a new one, "
+                "run again with KAPTRAIN_DEMO_PASSWORD set."
+            )
+
+
+content_cli = AppGroup("content", help="Check and reload course content.")
+
+
+@content_cli.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Output format.",
+)
+def content_check(directory: Path | None, strict: bool, fmt: str) -> None:
+    """Check a modules folder (default: KAPTRAIN_MODULES_DIR) and list problems."""
+    from .content.check import run_check
+
+    target = directory or Path(current_app.config["MODULES_DIR"])
+    sys.exit(run_check(target, strict=strict, fmt=fmt, out=sys.stdout))
+
+
+@content_cli.command("reload")
+def content_reload() -> None:
+    """Rebuild the catalog, record versions, and tell a running server to reload."""
+    from .catalog import content_state, record_module_versions
+
+    catalog = content_state().reload()
+    record_module_versions(catalog)
+    click.echo(
+        f"{len(catalog.modules)} modules served, {len(catalog.broken)} left out "
+        "with errors."
+    )
+    pidfile = Path(current_app.instance_path) / "gunicorn.pid"
+    if pidfile.exists():
+        try:
+            pid = int(pidfile.read_text().strip())
+            os.kill(pid, signal.SIGHUP)
+        except (ValueError, ProcessLookupError, PermissionError) as error:
+            click.echo(f"Could not signal the server in {pidfile}: {error}")
+        else:
+            click.echo(f"Told the server (pid {pid}) to reload its workers.")
+    else:
+        click.echo(
+            "No running server found (instance/gunicorn.pid); restart it to load."
+        )
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(content_cli)

@@ -1,0 +1,179 @@
+"""Configuration: defaults, then environment overrides with the ``KAPTRAIN_`` prefix.
+
+Every setting a deployment may change is read here and nowhere else, so the README's
+table of variables and this module stay one list. A malformed value raises
+:class:`ConfigError` with a sentence that names the variable; ``create_app`` turns it
+into a one-line exit instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# scrypt with N=2^17, r=8, p=1 (OWASP ASVS V6.2): about 0.5 s and 128 MiB per hash.
+DEFAULT_PASSWORD_METHOD = "scrypt:131072:8:1"  # noqa: S105 - a method name, not a secret
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(f"KAPTRAIN_{name}")
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def _int_env(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"KAPTRAIN_{name} must be a whole number, got {raw!r}."
+        ) from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(
+            f"KAPTRAIN_{name} must be between {minimum} and {maximum}, got {value}."
+        )
+    return value
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"KAPTRAIN_{name} must be true or false, got {raw!r}.")
+
+
+def check_database_url(url: str, variable: str = "KAPTRAIN_DATABASE_URL") -> str:
+    """Return ``url`` normalised for SQLAlchemy, or raise a ConfigError naming it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"{variable} is not a database URL: {url!r}. Use for example "
+            "sqlite:////path/to/kaptrain.db or "
+            "postgresql+psycopg://user@127.0.0.1:5432/kaptrain."
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"{variable} names the {backend!r} database; kaptrain supports sqlite "
+            "and postgresql."
+        )
+    if backend == "postgresql" and parsed.drivername in {"postgresql", "postgres"}:
+        # The plain scheme would make SQLAlchemy look for psycopg2; we ship psycopg 3.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    configured = _env("SECRET_KEY")
+    if configured:
+        if production and len(configured) < 32:
+            raise ConfigError(
+                "KAPTRAIN_SECRET_KEY is too short for production: use at least 32 "
+                "random characters, e.g. from `python -c 'import secrets; "
+                "print(secrets.token_hex(32))'`."
+            )
+        return configured
+    if production:
+        raise ConfigError(
+            "KAPTRAIN_SECRET_KEY is not set. In production (KAPTRAIN_ENV=production) "
+            "set it to a long random value, e.g. from `python -c 'import secrets; "
+            "print(secrets.token_hex(32))'`."
+        )
+    # Development: generate once and keep it in instance/, so restarts keep sessions.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(
+    instance_path: Path, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the configuration from defaults, ``KAPTRAIN_*`` variables, overrides.
+
+    ``overrides`` (the test configuration) win over the environment; a secret key
+    given there means none is generated in ``instance/``.
+    """
+    overrides = overrides or {}
+    env_name = (_env("ENV") or "development").lower()
+    if env_name not in {"development", "production"}:
+        raise ConfigError(
+            f"KAPTRAIN_ENV must be 'development' or 'production', got {env_name!r}."
+        )
+    production = env_name == "production"
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    database_url = (
+        overrides.get("SQLALCHEMY_DATABASE_URI")
+        or _env("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'kaptrain.db'}"
+    )
+    modules_dir = Path(_env("MODULES_DIR") or PROJECT_ROOT / "modules")
+    redis_url = _env("REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"KAPTRAIN_REDIS_URL must start with redis://, rediss:// or unix://, "
+            f"got {redis_url!r}."
+        )
+    https = _bool_env("HTTPS", production)
+
+    secret_key = overrides.get("SECRET_KEY") or _secret_key(instance_path, production)
+    config: dict[str, Any] = {
+        "ENV_NAME": env_name,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": check_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MODULES_DIR": modules_dir,
+        "CONTENT_AUTO_RELOAD": _bool_env("CONTENT_AUTO_RELOAD", not production),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": _bool_env("RATELIMIT_ENABLED", True),
+        "PROVIDER_NAME": _env("PROVIDER_NAME") or "kaptrain (demonstration provider)",
+        "PROVIDER_APPROVAL": _env("PROVIDER_APPROVAL") or "",
+        "PASSWORD_METHOD": _env("PASSWORD_METHOD") or DEFAULT_PASSWORD_METHOD,
+        "HTTPS": https,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 7,
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        "MAX_CONTENT_LENGTH": _int_env(
+            "MAX_CONTENT_LENGTH", 1024 * 1024, 1024, 1 << 30
+        ),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RESET_LINK_HOURS": _int_env("RESET_LINK_HOURS", 24, 1, 24 * 14),
+        "SUPPORT_URL": _env("SUPPORT_URL") or "",
+    }
+    config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = check_database_url(
+        config["SQLALCHEMY_DATABASE_URI"]
+    )
+    return config

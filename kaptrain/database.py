@@ -1,0 +1,97 @@
+"""Engine set-up and the few database helpers every service shares.
+
+SQLite is the embedded default. Each connection gets WAL (readers never block the
+writer), a busy timeout (a writer waits instead of failing), and foreign keys.
+Python's sqlite3 module would otherwise begin transactions lazily, at the first
+write, after a read may already have taken a snapshot; upgrading that snapshot to
+a write lock fails at once with "database is locked" whatever the busy timeout.
+So kaptrain takes transaction control itself: a request that may write (any
+method but GET, HEAD and OPTIONS, plus CLI commands) opens ``BEGIN IMMEDIATE``,
+which queues for the write lock up front; a read-only request opens a plain
+``BEGIN``. A read-only request that must write once (an audit entry) calls
+:func:`begin_write` first.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "kaptrain_write_intent", default=True
+)
+
+
+def set_write_intent(value: bool) -> None:
+    """Say whether transactions begun from now on in this context may write."""
+    _write_intent.set(value)
+
+
+def begin_write() -> None:
+    """End the current (read) transaction so the next one begins as a writer."""
+    db.session.commit()
+    _write_intent.set(True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # None = autocommit at the driver level; we issue BEGIN ourselves below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        if _write_intent.get():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def init_database(app: Flask) -> None:
+    """Bind Flask-SQLAlchemy and install the per-engine settings."""
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+
+    @app.before_request
+    def declare_intent() -> None:
+        from flask import request
+
+        set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
+
+
+def insert_ignore(
+    model: type[Any], rows: Mapping[str, Any] | Iterable[Mapping[str, Any]]
+) -> int:
+    """INSERT rows, silently skipping any that hit a unique constraint.
+
+    The portable way to make a write idempotent under double submission: the
+    database, not a read-then-write check, decides which of two racing requests
+    wins. Returns the number of rows inserted.
+    """
+    values = [rows] if isinstance(rows, Mapping) else list(rows)
+    if not values:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(values).on_conflict_do_nothing()
+    result = db.session.execute(statement)
+    return max(result.rowcount or 0, 0)

@@ -1,0 +1,91 @@
+"""Friendly error pages (HTML or JSON), with the session rolled back on 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .access import wants_json
+from .extensions import db
+
+log = logging.getLogger("kaptrain")
+
+MESSAGES = {
+    400: (
+        "That request could not be understood",
+        "Go back, reload the page and try again.",
+    ),
+    401: ("Please sign in", "Sign in to see this page."),
+    403: (
+        "You do not have access to this page",
+        "If you think you should, ask your supervisor or an administrator.",
+    ),
+    404: (
+        "Page not found",
+        "The address may be mistyped, or the page may have moved. Start again from "
+        "the home page.",
+    ),
+    405: ("That action is not available here", "Go back and use the page's buttons."),
+    413: (
+        "That was too large to accept",
+        "Shorten what you entered and send it again.",
+    ),
+    429: (
+        "Too many attempts",
+        "Wait a minute, then try again. This slows down anyone guessing passwords.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        "Nothing you did caused this. Try again in a moment; if it keeps happening, "
+        "tell your administrator.",
+    ),
+    503: ("The service is unavailable", "Try again in a minute."),
+}
+
+
+def _render(code: int, detail: str | None = None):  # type: ignore[no-untyped-def]
+    title, advice = MESSAGES.get(code, (f"Error {code}", "Go back and try again."))
+    if detail:
+        advice = detail
+    if wants_json():
+        return jsonify({"error": title, "detail": advice, "status": code}), code
+    return render_template(
+        "errors/error.html", code=code, title=title, advice=advice
+    ), code
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        return _render(
+            400,
+            "The form had expired or was sent from somewhere else. Go back, reload "
+            "the page and send it again; what you typed may still be in the form.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        code = error.code or 500
+        if code >= 500:
+            db.session.rollback()
+        response = _render(code)
+        if code == 429:
+            body, status = response
+            if not hasattr(body, "headers"):
+                from flask import make_response
+
+                body = make_response(body)
+            body.headers["Retry-After"] = "60"
+            return body, status
+        return response
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):  # type: ignore[no-untyped-def]
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        db.session.rollback()
+        log.exception("unhandled error", exc_info=error)
+        return _render(InternalServerError.code)

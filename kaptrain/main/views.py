@@ -1,0 +1,49 @@
+"""Home, health and support views."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from ..catalog import current_catalog
+from ..extensions import db
+from ..models import TRAINEE
+from . import bp
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    """Landing page: an introduction, or the signed-in person's starting points."""
+    if (
+        current_user.is_authenticated
+        and current_user.roles == {TRAINEE}
+        and "learn.catalog" in current_app.view_functions
+    ):
+        return redirect(url_for("learn.catalog"))
+    return render_template("main/index.html", catalog=current_catalog())
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """Liveness for load balancers: database reachable, modules loaded."""
+    modules = len(current_catalog().modules)
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        db.session.rollback()
+        current_app.logger.warning("health check: database unreachable")
+        return (
+            jsonify({"status": "error", "database": "error", "modules": modules}),
+            503,
+        )
+    return jsonify({"status": "ok", "database": "ok", "modules": modules})
+
+
+@bp.get("/support")
+def support():  # type: ignore[no-untyped-def]
+    """Where to find help when course material is distressing."""
+    return render_template(
+        "main/support.html", support_url=current_app.config.get("SUPPORT_URL")
+    )

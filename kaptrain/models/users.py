@@ -1,0 +1,212 @@
+"""People, roles, cohorts, login sessions and one-time reset links."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+TRAINEE = "trainee"
+SUPERVISOR = "supervisor"
+AUTHOR = "author"
+ADMIN = "admin"
+ROLES = (TRAINEE, SUPERVISOR, AUTHOR, ADMIN)
+
+EMAIL_MAX = 254
+NAME_MAX = 120
+
+cohort_supervisors = Table(
+    "cohort_supervisors",
+    db.metadata,
+    Column("cohort_id", ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_cohort_supervisors_user_id", "user_id"),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased; the unique index makes "A@x.org" and "a@x.org" one account.
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    memberships: Mapped[list[CohortMember]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    supervised_cohorts: Mapped[list[Cohort]] = relationship(
+        secondary=cohort_supervisors, back_populates="supervisors"
+    )
+
+    # Set by the user loader to the login session this request belongs to; it is
+    # what Flask-Login stores, so deleting the session row ends that login.
+    session_token = None  # plain attribute, not a column
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(row.role for row in self.role_rows)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class Cohort(db.Model):
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    invite_code: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    supervisors: Mapped[list[User]] = relationship(
+        secondary=cohort_supervisors, back_populates="supervised_cohorts"
+    )
+    members: Mapped[list[CohortMember]] = relationship(
+        back_populates="cohort", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Cohort {self.id}>"
+
+
+class CohortMember(db.Model):
+    __tablename__ = "cohort_members"
+    __table_args__ = (Index("ix_cohort_members_user_id", "user_id"),)
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class LoginSession(db.Model):
+    """One row per signed-in browser: logout deletes it, so a copied cookie dies."""
+
+    __tablename__ = "login_sessions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class PasswordResetLink(db.Model):
+    """A one-time, expiring link issued by an admin or the trainee's supervisor.
+
+    Only a hash of the token is stored, so a database copy cannot be used to reset.
+    """
+
+    __tablename__ = "password_reset_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    issued_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AuditEvent(db.Model):
+    """Who did what to whom. Never holds passwords or reflection text.
+
+    ``actor_id`` and ``subject_id`` are plain integers, not foreign keys, so that an
+    account deletion leaves the event in place; deletion replaces them with None
+    and the labels with an anonymous placeholder.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_action", "action"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_label: Mapped[str] = mapped_column(String(EMAIL_MAX), default="")
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    subject_label: Mapped[str] = mapped_column(String(EMAIL_MAX), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+def email_key(email: str) -> str:
+    """The form an email address is stored and compared in."""
+    return email.strip().lower()
+
+
+__all__ = [
+    "ADMIN",
+    "AUTHOR",
+    "ROLES",
+    "SUPERVISOR",
+    "TRAINEE",
+    "AuditEvent",
+    "Cohort",
+    "CohortMember",
+    "LoginSession",
+    "PasswordResetLink",
+    "User",
+    "UserRole",
+    "email_key",
+]

@@ -1,0 +1,45 @@
+"""Response headers that every page carries, error pages included (ASVS V3.4)."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+# Pages that show reflections or other private records: never kept in any cache.
+NO_STORE_PREFIXES = ("/journal", "/supervise", "/account", "/admin", "/progress")
+
+
+def add_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure or _https_configured():
+        response.headers["Strict-Transport-Security"] = (
+            "max-age=31536000; includeSubDomains"
+        )
+    if request.path.startswith(NO_STORE_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
+    elif "Cache-Control" not in response.headers and not request.path.startswith(
+        "/static/"
+    ):
+        # Pages may show who is signed in; keep shared caches from storing them.
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _https_configured() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config.get("HTTPS"))
+
+
+def init_security(app: Flask) -> None:
+    app.after_request(add_security_headers)

@@ -1,0 +1,216 @@
+"""Shared fixtures: an app with a fresh database per test, a client, a CLI runner,
+``make_user(role=...)`` and ``login(user)``, which posts to the real sign-in form.
+
+The suite runs on SQLite by default. With ``KAPTRAIN_TEST_DATABASE_URL`` set to a
+PostgreSQL URL it runs on PostgreSQL: the schema is created once per session and
+every table is emptied before each test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from kaptrain import create_app
+from kaptrain.config import check_database_url
+from kaptrain.extensions import db
+from kaptrain.models import ROLES, Cohort, CohortMember, User, UserRole
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_FIXTURES = Path(__file__).resolve().parent / "content"
+PASSWORD = "tidal-lantern-orchard-92"
+# Cheap scrypt parameters for speed; production uses N=2^17 (see kaptrain.config).
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+PG_URL = os.environ.get("KAPTRAIN_TEST_DATABASE_URL") or None
+if PG_URL:
+    PG_URL = check_database_url(PG_URL, "KAPTRAIN_TEST_DATABASE_URL")
+
+_counter = itertools.count(1)
+
+
+def database_backend() -> str:
+    return "postgresql" if PG_URL else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[None]:
+    """Create the schema once per session on PostgreSQL."""
+    if not PG_URL:
+        yield
+        return
+    app = create_app(_base_config(database_url=PG_URL))
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+    yield
+
+
+def _base_config(database_url: str, **extra: Any) -> dict[str, Any]:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PASSWORD_METHOD": TEST_PASSWORD_METHOD,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "CONTENT_AUTO_RELOAD": False,
+        "MODULES_DIR": ROOT / "modules",
+        "SERVER_NAME": None,
+    }
+    config.update(extra)
+    return config
+
+
+def _truncate_all() -> None:
+    names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    tmp_path: Path, _pg_schema: None, app_config: dict[str, Any]
+) -> Iterator[Flask]:
+    """The application with a fresh, empty database."""
+    url = PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    application = create_app(_base_config(url, **app_config))
+    with application.app_context():
+        if PG_URL:
+            _truncate_all()
+        else:
+            db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a user directly in the database: ``make_user(role="supervisor")``."""
+
+    def factory(
+        role: str | tuple[str, ...] = "trainee",
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        password: str = PASSWORD,
+        cohort: Cohort | None = None,
+        active: bool = True,
+    ) -> User:
+        roles = (role,) if isinstance(role, str) else role
+        assert all(r in ROLES for r in roles)
+        n = next(_counter)
+        with app.app_context():
+            from kaptrain.passwords import hash_password
+
+            user = User(
+                email=(email or f"{roles[0]}{n}@example.org").lower(),
+                name=name or f"Test {roles[0].capitalize()} {n}",
+                password_hash=hash_password(password),
+                active=active,
+            )
+            user.role_rows = [UserRole(role=r) for r in roles]
+            db.session.add(user)
+            db.session.flush()
+            if cohort is not None:
+                db.session.add(CohortMember(cohort_id=cohort.id, user_id=user.id))
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_cohort(app: Flask) -> Callable[..., Cohort]:
+    """Create a cohort, optionally supervised: ``make_cohort(supervisors=[u])``."""
+
+    def factory(
+        name: str | None = None, supervisors: tuple[User, ...] | list[User] = ()
+    ) -> Cohort:
+        from kaptrain.accounts import new_invite_code
+
+        with app.app_context():
+            cohort = Cohort(
+                name=name or f"Cohort {next(_counter)}", invite_code=new_invite_code()
+            )
+            for supervisor in supervisors:
+                cohort.supervisors.append(db.session.get(User, supervisor.id))
+            db.session.add(cohort)
+            db.session.commit()
+            db.session.refresh(cohort)
+            db.session.expunge(cohort)
+        return cohort
+
+    return factory
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., Any]:
+    """Sign in through the real form: ``login(user)`` or ``login(email, password)``."""
+
+    def do_login(
+        user: User | str, password: str = PASSWORD, follow: bool = False
+    ) -> Any:
+        email = user if isinstance(user, str) else user.email
+        response = client.post(
+            "/login",
+            data={"email": email, "password": password},
+            follow_redirects=follow,
+        )
+        if not follow:
+            assert response.status_code == 302, "login failed"
+        return response
+
+    return do_login
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token in a rendered form (for tests that enable CSRF)."""
+    match = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+    ) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def pg_admin_engine():  # type: ignore[no-untyped-def]
+    """An autocommit engine on the PostgreSQL server's maintenance database."""
+    assert PG_URL
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL).set(database="postgres")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
