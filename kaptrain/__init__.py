@@ -79,11 +79,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .author import bp as author_bp
+    from .learn import bp as learn_bp
     from .main import bp as main_bp
+    from .supervise import bp as supervise_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        account_bp,
+        learn_bp,
+        supervise_bp,
+        author_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

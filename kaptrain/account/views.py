@@ -1,0 +1,3 @@
+"""Views (being written)."""
+
+from . import bp  # noqa: F401
