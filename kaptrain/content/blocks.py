@@ -48,6 +48,8 @@ class Block:
     arg: str
     line: int
     lines: list[Line] = field(default_factory=list)
+    #: True when a stray opener cut the block short (already reported).
+    interrupted: bool = False
 
 
 @dataclass
@@ -98,9 +100,11 @@ def split_blocks(body: list[Line], allowed: tuple[str, ...], out: Problems) -> S
         if index in marker_at:
             name, arg = marker_at[index]
             if name:
+                if current is not None:
+                    current.interrupted = True
                 current = Block(name=name, arg=arg, line=number)
                 if name not in allowed:
-                    hint = did_you_mean(name, allowed)
+                    hint = did_you_mean(name, allowed, cutoff=0.7)
                     out.error(
                         number,
                         "B3",

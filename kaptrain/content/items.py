@@ -98,7 +98,7 @@ def _lesson(draft: ItemDraft, out: Problems) -> None:
             out.error(
                 block.line, "B6", "a reveal needs a title: ::: reveal Model answer"
             )
-        if not nonblank(block.lines):
+        if not nonblank(block.lines) and not block.interrupted:
             out.error(block.line, "B8", f'the "{block.name}" block is empty')
         scan_prose(block.lines, out, draft.scan)
 

@@ -30,6 +30,9 @@ class ModuleDraft:
     module: ItemDraft | None = None
     items: dict[str, ItemDraft] = field(default_factory=dict)  # file name -> draft
     contents: list[str] = field(default_factory=list)
+    #: False when a contents entry is missing or unreadable; the rules that
+    #: count items then stay quiet instead of repeating that one mistake.
+    contents_ok: bool = True
     references: dict[str, RefDraft] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)  # posix relpath -> path
     content_hash: str = ""
@@ -103,6 +106,7 @@ def _check_contents(draft: ModuleDraft, out: Problems) -> None:
     assert draft.module is not None  # noqa: S101
     entries = draft.module.meta.get("contents")
     if entries is None:
+        draft.contents_ok = False
         return
     markdown = [n for n in draft.files if n.endswith(".md") and "/" not in n]
     seen: set[str] = set()
@@ -121,7 +125,7 @@ def _check_contents(draft: ModuleDraft, out: Problems) -> None:
                 line,
                 "M6",
                 f'contents names "{name}", which does not exist.'
-                f"{did_you_mean(name, markdown)}",
+                f"{_similar_file(name, markdown)}",
             )
         elif not name.endswith(".md") or "/" in name:
             out.error(
@@ -131,7 +135,12 @@ def _check_contents(draft: ModuleDraft, out: Problems) -> None:
             )
         else:
             draft.contents.append(name)
+            seen.add(name)
+            continue
         seen.add(name)
+        draft.contents_ok = False
+    if any(name not in draft.items for name in draft.contents):
+        draft.contents_ok = False
     line = draft.module.line("contents")
     for name in markdown:
         if name != "module.md" and name not in seen:
@@ -141,6 +150,13 @@ def _check_contents(draft: ModuleDraft, out: Problems) -> None:
                 f'"{name}" is not listed in contents; add it where '
                 "it belongs in the learning path, or delete the file",
             )
+
+
+def _similar_file(name: str, names: list[str]) -> str:
+    """Did-you-mean on file stems, so ".md" alone never makes two names alike."""
+    stems = {posixpath.splitext(n)[0]: n for n in names}
+    hint = did_you_mean(posixpath.splitext(name)[0], stems, cutoff=0.7)
+    return hint and f' Did you mean "{stems[hint.split(chr(34))[1]]}"?'
 
 
 def _check_items(draft: ModuleDraft, out: Problems) -> None:
@@ -160,7 +176,7 @@ def _check_items(draft: ModuleDraft, out: Problems) -> None:
     contents_line = draft.module.line("contents") if draft.module else 1
     for kind, code in (("quiz", "M10"), ("evaluation", "M11")):
         found = [i for i in draft.path_items() if i.kind == kind]
-        if not found and len(draft.path_items()) == len(draft.contents):
+        if not found and draft.contents_ok and draft.module is not None:
             out.error(
                 contents_line,
                 code,
@@ -180,7 +196,7 @@ def _check_credit(draft: ModuleDraft, out: Problems) -> None:
     assert draft.module is not None  # noqa: S101
     hours = draft.module.meta.get("ce_hours")
     items = draft.path_items()
-    if hours is None or len(items) != len(draft.contents):
+    if hours is None or not draft.contents_ok:
         return
     if any(
         i.kind in ("lesson", "vignette") and "estimated_minutes" not in i.meta
@@ -200,11 +216,15 @@ def _check_credit(draft: ModuleDraft, out: Problems) -> None:
         )
     quizzes = [i for i in items if i.kind == "quiz"]
     needed = math.ceil(hours * 6)
-    if quizzes and len(quizzes[0].questions) < needed:
+    quiz_failed = quizzes and any(
+        p.is_error and p.path == quizzes[0].display for p in draft.problems
+    )
+    if quizzes and not quiz_failed and len(quizzes[0].questions) < needed:
         out.for_path(quizzes[0].display).warning(
             1,
             "M13",
-            f"the quiz has {len(quizzes[0].questions)} questions; CE practice "
+            f"the quiz has {len(quizzes[0].questions)} question"
+            f"{'' if len(quizzes[0].questions) == 1 else 's'}; CE practice "
             f"is 6-8 per CE hour, so {hours} ce_hours needs at least {needed}",
         )
 

@@ -147,10 +147,10 @@ class Problems:
         return Problems(path, self.sink)
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """Return ``' Did you mean "x"?'`` for the closest candidate, or ``''``."""
     pool = list(candidates)
-    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
     if not matches:
         folded = {c.casefold(): c for c in pool}
         if word.casefold() in folded:

@@ -270,6 +270,7 @@ def convert(kind: str, meta: dict[str, MetaValue], out: Problems) -> dict[str, A
     """
     schema = SCHEMAS[kind]
     result: dict[str, Any] = {}
+    suggested: set[str] = set()  # a misspelt key already explains the missing one
     for key, value in meta.items():
         if key not in schema:
             other = [k for k, s in SCHEMAS.items() if key in s and k != kind]
@@ -281,6 +282,7 @@ def convert(kind: str, meta: dict[str, MetaValue], out: Problems) -> dict[str, A
                 )
             else:
                 hint = did_you_mean(key, schema)
+                suggested.update(k for k in schema if hint == f' Did you mean "{k}"?')
                 if not hint:
                     everywhere = {k for s in SCHEMAS.values() for k in s}
                     hint = did_you_mean(key, everywhere)
@@ -294,7 +296,7 @@ def convert(kind: str, meta: dict[str, MetaValue], out: Problems) -> dict[str, A
         if converted is not None:
             result[key] = converted
     for key, (_, required) in schema.items():
-        if required and key not in meta:
+        if required and key not in meta and key not in suggested:
             out.error(1, "F9", f'missing required key "{key}" for a {kind}')
     return result
 

@@ -11,6 +11,16 @@ from .problems import Problems, did_you_mean
 from .schema import SLUG
 
 RATINGS = ("best", "ok", "avoid")
+_RATING_GUESS = {
+    "good": "best",
+    "great": "best",
+    "okay": "ok",
+    "fine": "ok",
+    "neutral": "ok",
+    "bad": "avoid",
+    "poor": "avoid",
+    "worst": "avoid",
+}
 
 _PROMPT = re.compile(r"^\?\s+(\S.*)$")
 _CHOICE = re.compile(r"^- \[([^\]]*)\] (.*?)\s*->\s*(\S+)\s*$")
@@ -41,6 +51,8 @@ class NodeDraft:
     prompt: list[Line] = field(default_factory=list)
     choices: list[ChoiceDraft] = field(default_factory=list)
     continues: list[tuple[str, int]] = field(default_factory=list)
+    #: Set when a structural error was reported, so graph rules stay quiet.
+    faulty: bool = False
 
     def exits(self) -> list[tuple[str, int]]:
         """Every (target, line) leaving this node."""
@@ -59,7 +71,8 @@ def parse_node(block: Block, out: Problems) -> NodeDraft | None:
         return None
     node = NodeDraft(id=block.arg, kind=block.name, line=block.line)
     last: ChoiceDraft | None = None
-    after_body = False
+    after_body = malformed = False
+    before = len(out.sink)
     for number, text in block.lines:
         prompt = _PROMPT.match(text)
         choice = _CHOICE.match(text)
@@ -72,11 +85,13 @@ def parse_node(block: Block, out: Problems) -> NodeDraft | None:
         elif choice:
             rating, label, target = choice.groups()
             if rating not in RATINGS:
+                guess = _RATING_GUESS.get(rating.lower())
+                hint = f' Did you mean "{guess}"?' if guess else ""
                 out.error(
                     number,
                     "V8",
                     f'unknown rating "[{rating}]"; use [best], '
-                    f"[ok] or [avoid].{did_you_mean(rating, RATINGS)}",
+                    f"[ok] or [avoid].{hint or did_you_mean(rating, RATINGS)}",
                 )
             last = ChoiceDraft(number, rating, label, target)
             node.choices.append(last)
@@ -102,7 +117,7 @@ def parse_node(block: Block, out: Problems) -> NodeDraft | None:
                 "- [best|ok|avoid] choice text -> node-id, or -> node-id alone "
                 "for a Continue button",
             )
-            last = None
+            last, malformed = None, True
         elif not text.strip():
             last = None
             if not after_body:
@@ -116,7 +131,9 @@ def parse_node(block: Block, out: Problems) -> NodeDraft | None:
             last = None
         else:
             node.body.append((number, text))
-    _check_shape(node, out)
+    if not malformed:
+        _check_shape(node, out)
+    node.faulty = len(out.sink) > before
     return node
 
 
@@ -217,7 +234,7 @@ def check_graph(
             f'start "{start}" names no node.{did_you_mean(start, by_id)}',
         )
         return
-    if broken or not nodes:
+    if broken or not nodes or any(n.faulty for n in nodes):
         return
     reachable = _walk(start, {n.id: [t for t, _ in n.exits()] for n in nodes})
     for node in nodes:
