@@ -1,0 +1,348 @@
+"""Where trainees stand on each module, computed from the learner records.
+
+Shared by the trainee's dashboard (learn/) and the supervisor's cohort views
+(supervise/), so it sits below both. No Flask request use: callers pass the users
+and the catalog. :func:`progress_for` reads many users at once in a fixed number
+of queries (one per record table plus one for the user ids), so a cohort page
+costs the same whether it lists five trainees or five hundred.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+
+from .content import Catalog, Module
+from .extensions import db
+from .models import (
+    Certificate,
+    EvaluationResponse,
+    ItemProgress,
+    QuizAttempt,
+    VignetteRun,
+    VignetteStep,
+)
+
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+
+#: ``ItemProgress.status`` of a finished lesson or vignette.
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    """One trainee's state on one module.
+
+    ``done_item_ids`` holds every item of the current module that is done: lessons
+    marked complete, vignettes with a finished run, the quiz once a post-test is
+    passed, the evaluation once submitted. ``ce_hours_earned`` is the hours on the
+    certificate (its snapshot, so it matches what the trainee was awarded), else 0.
+    """
+
+    user_id: int
+    module_id: str
+    status: str
+    lessons_done: int
+    lessons_total: int
+    vignettes_done: int
+    vignettes_total: int
+    done_item_ids: frozenset[str]
+    pretest_score: float | None
+    pretest_skipped: bool
+    best_post_score: float | None
+    post_attempts: int
+    passed: bool
+    passed_at: dt.datetime | None
+    evaluation_done: bool
+    certificate_code: str | None
+    completed_at: dt.datetime | None
+    ce_hours_earned: Decimal
+    last_activity: dt.datetime | None
+    first_activity: dt.datetime | None
+
+    @property
+    def completed(self) -> bool:
+        """True once the certificate is issued."""
+        return self.status == COMPLETED
+
+    @property
+    def pretest_taken(self) -> bool:
+        """True when the pre-test was submitted or skipped."""
+        return self.pretest_score is not None or self.pretest_skipped
+
+
+class _Acc:
+    """Mutable per-(user, module) accumulator while reading records."""
+
+    __slots__ = (
+        "best_post",
+        "cert_code",
+        "cert_hours",
+        "completed_at",
+        "done",
+        "evaluation",
+        "first",
+        "last",
+        "passed_at",
+        "post_attempts",
+        "pre_score",
+        "pre_skipped",
+        "touched",
+    )
+
+    def __init__(self) -> None:
+        self.done: set[str] = set()
+        self.pre_score: float | None = None
+        self.pre_skipped = False
+        self.best_post: float | None = None
+        self.post_attempts = 0
+        self.passed_at: dt.datetime | None = None
+        self.evaluation = False
+        self.cert_code: str | None = None
+        self.cert_hours: Decimal | None = None
+        self.completed_at: dt.datetime | None = None
+        self.first: dt.datetime | None = None
+        self.last: dt.datetime | None = None
+        self.touched = False
+
+    def seen(self, *moments: dt.datetime | None) -> None:
+        self.touched = True
+        for moment in moments:
+            if moment is None:
+                continue
+            moment = _aware(moment)
+            if self.first is None or moment < self.first:
+                self.first = moment
+            if self.last is None or moment > self.last:
+                self.last = moment
+
+
+def _aware(value: Any) -> dt.datetime:
+    # Aggregates (min/max) bypass the UTCDateTime type on SQLite and may come back
+    # naive or even as strings; normalise so comparisons never mix kinds.
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _opt(value: Any) -> dt.datetime | None:
+    return None if value is None else _aware(value)
+
+
+def _user_ids(users: Select[Any] | Sequence[int]) -> tuple[list[int], Any]:
+    """The user ids in order, and the filter operand for record queries."""
+    if isinstance(users, Select):
+        ids = list(dict.fromkeys(db.session.execute(users).scalars()))
+        return ids, users
+    ids = list(dict.fromkeys(int(u) for u in users))
+    return ids, ids
+
+
+def _collect(
+    user_filter: Any, modules: Sequence[Module]
+) -> dict[tuple[int, str], _Acc]:
+    by_id = {m.id: m for m in modules}
+    module_ids = list(by_id)
+    accs: dict[tuple[int, str], _Acc] = defaultdict(_Acc)
+
+    rows = db.session.execute(
+        select(
+            ItemProgress.user_id,
+            ItemProgress.module_id,
+            ItemProgress.item_id,
+            ItemProgress.status,
+            ItemProgress.started_at,
+            ItemProgress.completed_at,
+        ).where(
+            ItemProgress.user_id.in_(user_filter),
+            ItemProgress.module_id.in_(module_ids),
+        )
+    )
+    for user_id, module_id, item_id, status, started, completed in rows:
+        acc = accs[(user_id, module_id)]
+        acc.seen(started, completed)
+        if status == DONE and by_id[module_id].item(item_id) is not None:
+            acc.done.add(item_id)
+
+    submitted = QuizAttempt.submitted_at.is_not(None) & ~QuizAttempt.skipped
+    rows = db.session.execute(
+        select(
+            QuizAttempt.user_id,
+            QuizAttempt.module_id,
+            QuizAttempt.quiz_id,
+            QuizAttempt.kind,
+            func.count(case((submitted, 1))),
+            func.max(case((submitted, QuizAttempt.score))),
+            func.min(case((QuizAttempt.passed.is_(True), QuizAttempt.submitted_at))),
+            func.max(case((QuizAttempt.skipped.is_(True), 1), else_=0)),
+            func.min(QuizAttempt.started_at),
+            func.max(QuizAttempt.submitted_at),
+        )
+        .where(
+            QuizAttempt.user_id.in_(user_filter),
+            QuizAttempt.module_id.in_(module_ids),
+        )
+        .group_by(
+            QuizAttempt.user_id,
+            QuizAttempt.module_id,
+            QuizAttempt.quiz_id,
+            QuizAttempt.kind,
+        )
+    )
+    for user_id, module_id, quiz_id, kind, count, best, passed_at, *rest in rows:
+        skipped, *span = rest
+        acc = accs[(user_id, module_id)]
+        acc.seen(*span)
+        if quiz_id != by_id[module_id].quiz.id:
+            continue  # a quiz since renamed: its scores no longer describe this one
+        if kind == "pre":
+            acc.pre_score = None if best is None else float(best)
+            acc.pre_skipped = bool(skipped)
+        else:
+            acc.post_attempts = int(count)
+            acc.best_post = None if best is None else float(best)
+            acc.passed_at = _opt(passed_at)
+            if acc.passed_at is not None:
+                acc.done.add(quiz_id)
+
+    rows = db.session.execute(
+        select(
+            VignetteRun.user_id,
+            VignetteRun.module_id,
+            VignetteRun.vignette_id,
+            func.count(VignetteRun.finished_at.distinct()),
+            func.min(VignetteRun.started_at),
+            func.max(VignetteRun.finished_at),
+            func.max(VignetteStep.at),
+        )
+        .outerjoin(VignetteStep, VignetteStep.run_id == VignetteRun.id)
+        .where(
+            VignetteRun.user_id.in_(user_filter),
+            VignetteRun.module_id.in_(module_ids),
+        )
+        .group_by(VignetteRun.user_id, VignetteRun.module_id, VignetteRun.vignette_id)
+    )
+    for user_id, module_id, vignette_id, finished, *span in rows:
+        acc = accs[(user_id, module_id)]
+        acc.seen(*span)
+        if finished and by_id[module_id].item(vignette_id) is not None:
+            acc.done.add(vignette_id)
+
+    rows = db.session.execute(
+        select(
+            EvaluationResponse.user_id,
+            EvaluationResponse.module_id,
+            EvaluationResponse.evaluation_id,
+            EvaluationResponse.submitted_at,
+        ).where(
+            EvaluationResponse.user_id.in_(user_filter),
+            EvaluationResponse.module_id.in_(module_ids),
+        )
+    )
+    for user_id, module_id, evaluation_id, submitted_at in rows:
+        acc = accs[(user_id, module_id)]
+        acc.seen(submitted_at)
+        acc.evaluation = True
+        if by_id[module_id].item(evaluation_id) is not None:
+            acc.done.add(evaluation_id)
+
+    rows = db.session.execute(
+        select(
+            Certificate.user_id,
+            Certificate.module_id,
+            Certificate.code,
+            Certificate.ce_hours,
+            Certificate.completed_at,
+        ).where(
+            Certificate.user_id.in_(user_filter),
+            Certificate.module_id.in_(module_ids),
+        )
+    )
+    for user_id, module_id, code, hours, completed_at in rows:
+        acc = accs[(user_id, module_id)]
+        acc.seen(completed_at)
+        acc.cert_code = code
+        acc.cert_hours = Decimal(hours)
+        acc.completed_at = _opt(completed_at)
+    return accs
+
+
+def _build(user_id: int, module: Module, acc: _Acc | None) -> ModuleProgress:
+    acc = acc or _Acc()
+    lessons = [i.id for i in module.lessons if not i.optional]
+    vignettes = [i.id for i in module.vignettes if not i.optional]
+    if acc.cert_code is not None:
+        status = COMPLETED
+    elif acc.touched:
+        status = IN_PROGRESS
+    else:
+        status = NOT_STARTED
+    return ModuleProgress(
+        user_id=user_id,
+        module_id=module.id,
+        status=status,
+        lessons_done=sum(1 for i in lessons if i in acc.done),
+        lessons_total=len(lessons),
+        vignettes_done=sum(1 for i in vignettes if i in acc.done),
+        vignettes_total=len(vignettes),
+        done_item_ids=frozenset(acc.done),
+        pretest_score=acc.pre_score,
+        pretest_skipped=acc.pre_skipped,
+        best_post_score=acc.best_post,
+        post_attempts=acc.post_attempts,
+        passed=acc.passed_at is not None,
+        passed_at=acc.passed_at,
+        evaluation_done=acc.evaluation,
+        certificate_code=acc.cert_code,
+        completed_at=acc.completed_at,
+        ce_hours_earned=acc.cert_hours if acc.cert_hours is not None else Decimal(0),
+        last_activity=acc.last,
+        first_activity=acc.first,
+    )
+
+
+def _progress(
+    users: Select[Any] | Sequence[int], modules: Sequence[Module]
+) -> dict[tuple[int, str], ModuleProgress]:
+    ids, user_filter = _user_ids(users)
+    if not ids or not modules:
+        return {}
+    accs = _collect(user_filter, modules)
+    return {
+        (user_id, module.id): _build(user_id, module, accs.get((user_id, module.id)))
+        for user_id in ids
+        for module in modules
+    }
+
+
+def progress_for(
+    users: Select[Any] | Sequence[int], catalog: Catalog
+) -> dict[tuple[int, str], ModuleProgress]:
+    """Progress of many users on every catalog module, keyed by (user_id, module_id).
+
+    ``users`` is a SELECT of user ids (used as an IN-subquery) or a list of ids.
+    The number of queries is fixed, whatever the number of users. Records of
+    modules not in the catalog are ignored; users without records get a
+    ``not_started`` entry for each module.
+    """
+    return _progress(users, catalog.modules)
+
+
+def module_progress(user_id: int, module: Module) -> ModuleProgress:
+    """One user's progress on one module."""
+    return _progress([user_id], [module])[(user_id, module.id)]
+
+
+def total_ce_hours(progress: Iterable[ModuleProgress]) -> Decimal:
+    """The CE hours earned over ``progress`` (certified modules only)."""
+    return sum((p.ce_hours_earned for p in progress), Decimal(0))
