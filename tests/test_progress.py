@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from learn_support import MODULE_ID, fixture_config
 from sqlalchemy import event, select
 
 from kaptrain.catalog import current_catalog
@@ -28,6 +27,7 @@ from kaptrain.progress import (
     progress_for,
     total_ce_hours,
 )
+from tests.learn_support import MODULE_ID, fixture_config
 
 
 @pytest.fixture
