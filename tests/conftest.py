@@ -214,3 +214,13 @@ def pg_admin_engine():  # type: ignore[no-untyped-def]
 
     url = make_url(PG_URL).set(database="postgres")
     return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A gunicorn with two workers on loopback, a fresh migrated database and the
+    demo accounts (password ``live_server.DEMO_PASSWORD``); one per test module."""
+    from tests.live_server import start_live_server
+
+    with start_live_server(tmp_path_factory.mktemp("live")) as server:
+        yield server

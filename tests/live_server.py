@@ -1,0 +1,213 @@
+"""A real gunicorn on loopback with a fresh, migrated database, for tests that need
+a server: concurrency and fault tests, and the browser tests.
+
+Use the ``live_server`` fixture (registered in conftest.py) or start one directly
+with :func:`start_live_server` when a test needs its own (e.g. to kill workers).
+The database is a new SQLite file, or, when ``KAPTRAIN_TEST_DATABASE_URL`` is set,
+a new PostgreSQL database created beside it and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "quiet-harbour-lantern-47"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict[str, str]
+    instance_dir: Path
+    database_url: str
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+    def flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``flask --app kaptrain ARGS`` against this server's database."""
+        return subprocess.run(
+            [str(BIN / "flask"), "--app", "kaptrain", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=300,
+        )
+
+    def session(self) -> requests.Session:
+        return requests.Session()
+
+    def login(self, email: str, password: str = DEMO_PASSWORD) -> requests.Session:
+        """A requests session signed in through the real form (CSRF included)."""
+        import re
+
+        http = requests.Session()
+        page = http.get(f"{self.url}/login", timeout=30)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+        assert token, "no CSRF token on the login page"
+        response = http.post(
+            f"{self.url}/login",
+            data={"csrf_token": token.group(1), "email": email, "password": password},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert response.status_code == 302, f"login failed: {response.status_code}"
+        return http
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn worker processes (children of the master)."""
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.pid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+
+def _fresh_database(base_dir: Path) -> tuple[str, str | None]:
+    """(url, pg database name to drop afterwards or None)."""
+    pg = os.environ.get("KAPTRAIN_TEST_DATABASE_URL")
+    if not pg:
+        return f"sqlite:///{base_dir / 'live.db'}", None
+    url = make_url(pg)
+    if url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"kaptrain_live_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_database(name: str) -> None:
+    url = make_url(os.environ["KAPTRAIN_TEST_DATABASE_URL"])
+    if url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@contextmanager
+def start_live_server(
+    base_dir: Path,
+    *,
+    workers: int = 2,
+    modules_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    demo: bool = True,
+) -> Iterator[LiveServer]:
+    """Migrate a fresh database, seed the demo, run gunicorn; clean up after."""
+    base_dir.mkdir(parents=True, exist_ok=True)
+    database_url, pg_name = _fresh_database(base_dir)
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("KAPTRAIN_") or key == "KAPTRAIN_TEST_DATABASE_URL"
+    }
+    env.update(
+        {
+            "KAPTRAIN_DATABASE_URL": database_url,
+            "KAPTRAIN_INSTANCE_DIR": str(base_dir / "instance"),
+            "KAPTRAIN_SECRET_KEY": "live-server-secret-key-0123456789abcdef",
+            "KAPTRAIN_DEMO_PASSWORD": DEMO_PASSWORD,
+            "KAPTRAIN_PASSWORD_METHOD": "scrypt:16384:8:1",
+            "KAPTRAIN_CONTENT_AUTO_RELOAD": "false",
+            "KAPTRAIN_MODULES_DIR": str(modules_dir or ROOT / "modules"),
+        }
+    )
+    env.update(extra_env or {})
+    server = LiveServer(
+        url=f"http://127.0.0.1:{port}",
+        env=env,
+        instance_dir=base_dir / "instance",
+        database_url=database_url,
+        log_path=base_dir / "gunicorn.log",
+    )
+    try:
+        server.flask("db", "upgrade")
+        if demo:
+            server.flask("demo")
+        log = open(server.log_path, "wb")  # noqa: SIM115 - closed below
+        server.process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+                "--pid",
+                str(base_dir / "gunicorn.pid"),
+                "kaptrain.wsgi:app",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _wait_healthy(server)
+        yield server
+    finally:
+        if server.process is not None:
+            try:
+                os.killpg(server.process.pid, signal.SIGTERM)
+                server.process.wait(timeout=15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(server.process.pid, signal.SIGKILL)
+        if pg_name:
+            _drop_database(pg_name)
+
+
+def _wait_healthy(server: LiveServer, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process and server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{server.log()}")
+        try:
+            if requests.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not become healthy:\n{server.log()}")
