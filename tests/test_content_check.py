@@ -51,7 +51,8 @@ def test_json_format() -> None:
     assert status == 1
     assert {"path": "v2-missing-target/case.md", "line": 15, "severity": "error",
             "code": "V2",
-            "message": '"-> agnda" points to no node. Did you mean "agenda"?'} in problems
+            "message": '"-> agnda" points to no node. Did you mean "agenda"?'
+            } in problems
 
 
 def test_missing_directory_exits_two(tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ def test_reveal_title_is_escaped(renderer: Renderer) -> None:
 
 def test_sanitize_keeps_the_allowed_structure() -> None:
     html = '<a class="cite evil" href="#ref-a" onclick="x">A</a>'
-    assert sanitize(html) == '<a class="cite" href="#ref-a" rel="noopener noreferrer">A</a>'
+    assert sanitize(html) == (
+        '<a class="cite" href="#ref-a" rel="noopener noreferrer">A</a>')
 
 
 def test_citations_become_links(renderer: Renderer) -> None:
