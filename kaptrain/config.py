@@ -157,6 +157,8 @@ def load_config(
         "PROVIDER_APPROVAL": _env("PROVIDER_APPROVAL") or "",
         "PASSWORD_METHOD": _env("PASSWORD_METHOD") or DEFAULT_PASSWORD_METHOD,
         "HTTPS": https,
+        # How many reverse proxies in front set X-Forwarded-For/-Proto (0 = none).
+        "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0, 0, 5),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
