@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit
@@ -140,8 +140,22 @@ def register_with_invite(code: str, name: str, email: str, password: str) -> Use
     return create_user(email, name, password, (TRAINEE,), cohort=cohort)
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Logs both outcomes."""
+WRONG_CREDENTIALS = (
+    "The email address or password is not right. Check both and try again."
+)
+DEACTIVATED = (
+    "This account is deactivated. Ask an administrator if you need it again."
+)
+
+
+def check_login(email: str, password: str) -> User:
+    """The active user with these credentials; AccountError otherwise.
+
+    Both outcomes are audited (never the password). A wrong password and an unknown
+    address get the same message and take the same time, so the form does not
+    reveal who has an account. Only someone who knows the password learns that an
+    account is deactivated.
+    """
     user = find_user(email)
     if user is None:
         method = current_app.config["PASSWORD_METHOD"]
@@ -152,15 +166,27 @@ def authenticate(email: str, password: str) -> User | None:
             "login_failed", subject_label=email_key(email)[:254], detail="unknown"
         )
         db.session.commit()
-        return None
-    if not verify_password(user.password_hash, password) or not user.active:
-        reason = "inactive" if user.active is False else "password"
-        audit.record("login_failed", subject=user, detail=reason)
+        raise AccountError("password", WRONG_CREDENTIALS)
+    if not verify_password(user.password_hash, password):
+        audit.record("login_failed", subject=user, detail="password")
         db.session.commit()
-        return None
+        raise AccountError("password", WRONG_CREDENTIALS)
+    if not user.active:
+        audit.record("login_failed", subject=user, detail="inactive")
+        db.session.commit()
+        raise AccountError("email", DEACTIVATED)
     if needs_rehash(user.password_hash):
+        # The caller's start_session commits this with the login.
         user.password_hash = hash_password(password)
     return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Logs both outcomes."""
+    try:
+        return check_login(email, password)
+    except AccountError:
+        return None
 
 
 def start_session(user: User, remember: bool = False) -> None:
@@ -289,8 +315,6 @@ def use_reset_link(token: str, new_password: str) -> User:
     user = link.user
     set_password(user, new_password)
     # Mark used with a conditional UPDATE so two racing submissions use it once.
-    from sqlalchemy import update
-
     claimed = db.session.execute(
         update(PasswordResetLink)
         .where(PasswordResetLink.id == link.id, PasswordResetLink.used_at.is_(None))

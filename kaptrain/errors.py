@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, make_response, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from .access import wants_json
-from .extensions import db
+from .extensions import db, limiter
 
 log = logging.getLogger("kaptrain")
 
@@ -57,6 +58,17 @@ def _render(code: int, detail: str | None = None):  # type: ignore[no-untyped-de
     ), code
 
 
+def _retry_after() -> int:
+    """Seconds until the limit that was hit lets a request through again."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    try:
+        return max(1, int(limit.reset_at - time.time()) + 1)
+    except Exception:  # noqa: BLE001 - storage trouble must not turn a 429 into 500
+        return 60
+
+
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
@@ -71,15 +83,11 @@ def register_errorhandlers(app: Flask) -> None:
         code = error.code or 500
         if code >= 500:
             db.session.rollback()
-        response = _render(code)
+        response = make_response(_render(code))
         if code == 429:
-            body, status = response
-            if not hasattr(body, "headers"):
-                from flask import make_response
-
-                body = make_response(body)
-            body.headers["Retry-After"] = "60"
-            return body, status
+            response.headers["Retry-After"] = str(_retry_after())
+        if code == 405 and isinstance(error, MethodNotAllowed):
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ()))
         return response
 
     @app.errorhandler(Exception)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,4 +43,13 @@ def _https_configured() -> bool:
 
 
 def init_security(app: Flask) -> None:
+    """Add the headers to every response; trust a proxy's headers only if told to."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind n proxies, take the client address and scheme from the last n
+        # X-Forwarded-For/-Proto values; without this, a client could forge them
+        # to dodge the per-address rate limit. The Host header is left alone.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
+        )
     app.after_request(add_security_headers)

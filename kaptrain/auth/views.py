@@ -8,6 +8,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -42,28 +43,46 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# Three limits, so that guessing is slow but the real user still gets in:
+# per address (any outcome), per account from one address, and per account from
+# anywhere. The two account limits count only wrong passwords, never successes,
+# form errors or the 429s a limited attacker keeps receiving; otherwise a
+# blocked attacker would go on filling the per-account bucket and lock the real
+# user out from every address.
+PER_ADDRESS = "30 per minute"
+PER_ACCOUNT_AND_ADDRESS = "10 per 5 minutes"
+PER_ACCOUNT = "100 per hour"
+
+
+def _login_email() -> str:
+    return email_key(request.form.get("email", ""))[:254]
+
+
 def _account_key() -> str:
     """Rate-limit key for one account tried from one address."""
-    email = email_key(request.form.get("email", ""))[:254]
-    return f"acct-ip:{email}:{request.remote_addr}"
+    return f"acct-ip:{_login_email()}:{request.remote_addr}"
 
 
 def _account_only_key() -> str:
-    return f"acct:{email_key(request.form.get('email', ''))[:254]}"
+    """Rate-limit key for one account, whatever the address."""
+    return f"acct:{_login_email()}"
 
 
-def _failed(response: Response) -> bool:
-    # A successful sign-in redirects; only failures count against the account.
-    return response.status_code != 302
+def _failed(_response: Response) -> bool:
+    """Deduct only when the view found the credentials wrong."""
+    return bool(g.get("login_failed"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"])
 @limiter.limit(
-    "10 per 5 minutes", key_func=_account_key, methods=["POST"], deduct_when=_failed
+    PER_ACCOUNT_AND_ADDRESS,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
 )
 @limiter.limit(
-    "100 per hour", key_func=_account_only_key, methods=["POST"], deduct_when=_failed
+    PER_ACCOUNT, key_func=_account_only_key, methods=["POST"], deduct_when=_failed
 )
 def login():  # type: ignore[no-untyped-def]
     """Sign in with email and password."""
@@ -71,15 +90,16 @@ def login():  # type: ignore[no-untyped-def]
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data or "", form.password.data or "")
-        if user is not None:
+        try:
+            user = accounts.check_login(form.email.data or "", form.password.data or "")
+        except accounts.AccountError as error:
+            g.login_failed = error.field == "password"
+            getattr(form, error.field).errors = [error.message]
+        else:
             accounts.start_session(user, remember=bool(form.remember.data))
             return redirect(
                 safe_next(request.args.get("next")) or url_for("main.index")
             )
-        form.password.errors = [
-            "The email address or password is not right. Check both and try again."
-        ]
     return render_template("auth/login.html", form=form)
 
 
