@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..auth.forms import email_address
 from ..models import EMAIL_MAX, NAME_MAX, ROLES
 
 ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
@@ -31,10 +32,7 @@ class CreateUserForm(FlaskForm):
         validators=[
             DataRequired("Enter an email address."),
             Length(max=EMAIL_MAX),
-            Email(
-                "Enter an email address, like name@example.org.",
-                check_deliverability=False,
-            ),
+            email_address("Enter an email address, like name@example.org."),
         ],
     )
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=["trainee"])
