@@ -1,3 +1,95 @@
-"""Views (being written)."""
+"""Views for a person's own data: overview, download, and account deletion."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, logout_user
+
+from .. import privacy
+from ..database import begin_write
+from ..extensions import limiter
+from ..models import utcnow
+from . import bp
+from .forms import DeleteAccountForm
+
+
+def _me():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+def _filename(ext: str) -> str:
+    return f"kaptrain-my-data-{utcnow().strftime('%Y%m%d')}.{ext}"
+
+
+@bp.get("")
+@login_required
+def overview():  # type: ignore[no-untyped-def]
+    """What the platform holds about me, with links to download it and to delete."""
+    data = privacy.export_user_data(current_user.id)
+    counts = {
+        key: len(value)
+        for key, value in data.items()
+        if isinstance(value, list) and key != "roles"
+    }
+    return render_template("account/overview.html", data=data, counts=counts)
+
+
+@bp.get("/data.json")
+@login_required
+def data_json():  # type: ignore[no-untyped-def]
+    """All of my data as one JSON file (the download is recorded in the audit log)."""
+    begin_write()
+    privacy.record_download(_me(), "json")
+    body = json.dumps(
+        privacy.export_user_data(current_user.id),
+        ensure_ascii=False,
+        indent=2,
+        sort_keys=True,
+    )
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("json")}"'},
+    )
+
+
+@bp.get("/data.zip")
+@login_required
+def data_zip():  # type: ignore[no-untyped-def]
+    """All of my data as a ZIP of CSV files, one per table."""
+    begin_write()
+    privacy.record_download(_me(), "zip")
+    body = privacy.export_zip(privacy.export_user_data(current_user.id))
+    return Response(
+        body,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("zip")}"'},
+    )
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per 15 minutes", methods=["POST"])
+def delete():  # type: ignore[no-untyped-def]
+    """Delete my account and all my data, after my password and a typed DELETE."""
+    form = DeleteAccountForm()
+    status = 200
+    if form.validate_on_submit():
+        user = _me()
+        try:
+            privacy.check_deletion(
+                user, form.password.data or "", form.confirm.data or ""
+            )
+            privacy.delete_account(user)
+        except privacy.PrivacyError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            logout_user()
+            session.clear()
+            flash("Your account and all your data have been deleted.", "success")
+            return redirect(url_for("auth.login"))
+    if form.errors:
+        status = 400
+    return render_template("account/delete.html", form=form), status
