@@ -8,6 +8,7 @@ login whenever the parameters change.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from flask import current_app
@@ -17,6 +18,7 @@ from zxcvbn import zxcvbn
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable" against online and slow-hash attacks
+ZXCVBN_MAX = 72
 
 
 @lru_cache(maxsize=1)
@@ -24,6 +26,23 @@ def _common_passwords() -> frozenset[str]:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     return frozenset(FREQUENCY_LISTS["passwords"][:10_000])
+
+
+def _personal_words(values: list[str] | None) -> list[str]:
+    """The person's email and name, whole and split into words, for zxcvbn.
+
+    zxcvbn matches each input as one dictionary word, so "ngozi.adeyemi@x.org"
+    alone would not catch the password "ngozi-adeyemi".
+    """
+    words: list[str] = []
+    for value in values or []:
+        if not value:
+            continue
+        words.append(value.lower())
+        words.extend(
+            part for part in re.split(r"[\W_]+", value.lower()) if len(part) > 2
+        )
+    return list(dict.fromkeys(words))
 
 
 def password_problem(password: str, user_inputs: list[str] | None = None) -> str | None:
@@ -34,8 +53,8 @@ def password_problem(password: str, user_inputs: list[str] | None = None) -> str
         return f"Use at most {MAX_LENGTH} characters."
     if password.lower() in _common_passwords():
         return "That is one of the most common passwords. Choose something less usual."
-    inputs = [value for value in (user_inputs or []) if value]
-    result = zxcvbn(password[:100], user_inputs=inputs)
+    # zxcvbn refuses input over 72 characters; judge the first 72 of a longer one.
+    result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=_personal_words(user_inputs))
     if result["score"] < MIN_SCORE:
         feedback = result.get("feedback") or {}
         advice = feedback.get("warning") or ""
