@@ -191,3 +191,14 @@ def test_links_are_caller_supplied(tmp_path: Path) -> None:
 def test_missing_directory_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         build_catalog(tmp_path / "nope")
+
+
+def test_previous_catalog_reuses_unchanged_modules(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, "alpha", "beta")
+    first = build_catalog(tree).catalog
+    lesson = tree / "beta" / "02-microaggressions.md"
+    lesson.write_text(lesson.read_text() + "\nOne more line.\n")
+    second = build_catalog(tree, previous=first).catalog
+    assert second.get("alpha") is first.get("alpha")
+    assert second.get("beta") is not first.get("beta")
+    assert "One more line." in second.get("beta").item("microaggressions").html

@@ -5,8 +5,9 @@ builds the catalog once per content version and serves requests from it.
 
 Public API
 ----------
-``build_catalog(modules_dir, *, links=None) -> BuildResult``
-    Read every module folder, check it, render valid modules once.
+``build_catalog(modules_dir, *, links=None, previous=None) -> BuildResult``
+    Read every module folder, check it, render valid modules once. On a
+    reload, pass ``previous`` (the last catalog) to reuse unchanged modules.
     ``BuildResult.catalog`` holds the valid modules, ``BuildResult.problems``
     every problem (errors and warnings). A module with any error is left out
     and listed in ``Catalog.broken``.

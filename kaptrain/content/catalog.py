@@ -30,8 +30,14 @@ def module_folders(modules_dir: Path) -> list[Path]:
     )
 
 
-def build_catalog(modules_dir: Path, *, links: Links | None = None) -> BuildResult:
+def build_catalog(
+    modules_dir: Path, *, links: Links | None = None, previous: Catalog | None = None
+) -> BuildResult:
     """Read, check and render every module under ``modules_dir``.
+
+    Pass the ``previous`` catalog (built with the same ``links``) on a reload:
+    modules whose files are unchanged (same ``content_hash``) are reused instead
+    of rendered again; every file is still read and checked.
 
     Raises ``FileNotFoundError`` when ``modules_dir`` is not a directory; every
     problem inside the tree is reported, never raised. Modules with errors are
@@ -60,7 +66,15 @@ def build_catalog(modules_dir: Path, *, links: Links | None = None) -> BuildResu
                 )
             )
         else:
-            modules.append(assemble(draft, renderer))
+            old = previous.get(draft.id or "") if previous is not None else None
+            if (
+                old is not None
+                and old.content_hash == draft.content_hash
+                and (old.path == draft.path)
+            ):
+                modules.append(old)
+            else:
+                modules.append(assemble(draft, renderer))
     modules.sort(key=lambda m: (m.order, m.id))
     problems = tuple(sorted(p for d in drafts for p in d.problems))
     version = hashlib.sha256(

@@ -37,7 +37,6 @@ class ItemDraft:
     split: Split | None = None
     questions: list[QuestionDraft] = field(default_factory=list)
     nodes: list[NodeDraft] = field(default_factory=list)
-    raw: bytes = b""
 
     @property
     def id(self) -> str | None:
@@ -65,7 +64,6 @@ def read_item(path: Path, display: str, out: Problems) -> ItemDraft | None:
         display=display,
         meta=meta,
         raw_meta=source.meta,
-        raw=source.raw,
     )
     draft.split = split_blocks(source.body, BLOCKS[kind], out)
     if kind in ("module", "lesson"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from .problems import Problems, did_you_mean
-from .reader import decode, read_bytes
+from .reader import YAML_LOADER, decode, read_bytes
 from .schema import SLUG
 
 FIELDS = ("text", "doi", "url", "label")
@@ -35,7 +35,7 @@ def read_references(path: Path, out: Problems) -> dict[str, RefDraft] | None:
     if text is None:
         return None
     try:
-        root = yaml.compose(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader
+        root = yaml.compose(text, Loader=YAML_LOADER)  # noqa: S506 - BaseLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -109,6 +109,13 @@ CLASSES = MappingProxyType(
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# One line of text with nothing Markdown would act on renders as an escaped
+# paragraph; skipping Markdown for it (most options and feedback) halves the
+# cost of a quiz. Anything that could be syntax takes the normal path.
+_PLAIN = re.compile(r"^(?![-+*>#=]|\d+[.)])[^\n\t*_`\[\]<>&\\{}|~^=]*$")
+# Inline patterns the platform does not use: raw inline HTML (refused by the
+# checker; escaped instead), <user@host> autolinks and reference-style images.
+_UNUSED_INLINE = ("html", "automail", "image_reference", "short_image_ref")
 _CITE_KEY = re.compile(r"^@([a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 
@@ -232,6 +239,9 @@ class _Platform(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - API
         # Above "reference" (170) so [@key] is never read as a reference link.
         md.inlinePatterns.register(_CitePattern(self.context), "kaptrain-cite", 175)
+        for name in _UNUSED_INLINE:
+            if name in md.inlinePatterns:
+                md.inlinePatterns.deregister(name)
         md.treeprocessors.register(
             _LinkRewriter(md, self.context, self.links), "kaptrain-links", 15
         )
@@ -268,6 +278,8 @@ class Renderer:
         """Render a stem, option, feedback, scene or statement."""
         if not source.strip():
             return ""
+        if _PLAIN.match(source.strip()):
+            return f"<p>{html.escape(source.strip(), quote=False)}</p>"
         self._fragment.reset()
         return sanitize(self._fragment.convert(source))
 
