@@ -164,6 +164,10 @@ def content_reload() -> None:
 
 
 def register(app: Flask) -> None:
+    from .backup import backup_command, restore_command
+
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
