@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from flask import Flask, jsonify, make_response, render_template
@@ -64,7 +65,7 @@ def _retry_after() -> int:
     if limit is None:
         return 60
     try:
-        return max(1, int(limit.reset_at - time.time()) + 1)
+        return max(1, math.ceil(limit.reset_at - time.time()))
     except Exception:  # noqa: BLE001 - storage trouble must not turn a 429 into 500
         return 60
 

@@ -20,6 +20,7 @@ from .. import accounts
 from ..extensions import limiter
 from ..models import email_key
 from . import bp
+from .devices import is_known_device, remember_device
 from .forms import (
     ConfirmForm,
     LoginForm,
@@ -45,10 +46,11 @@ def safe_next(target: str | None) -> str | None:
 
 # Three limits, so that guessing is slow but the real user still gets in:
 # per address (any outcome), per account from one address, and per account from
-# anywhere. The two account limits count only wrong passwords, never successes,
-# form errors or the 429s a limited attacker keeps receiving; otherwise a
-# blocked attacker would go on filling the per-account bucket and lock the real
-# user out from every address.
+# anywhere (skipped by a browser that signed in to the account before, see
+# devices.py). The two account limits count only wrong passwords, never
+# successes, form errors or the 429s a limited attacker keeps receiving;
+# otherwise a blocked attacker would go on filling the per-account bucket and
+# lock the real user out from every address.
 PER_ADDRESS = "30 per minute"
 PER_ACCOUNT_AND_ADDRESS = "10 per 5 minutes"
 PER_ACCOUNT = "100 per hour"
@@ -68,6 +70,10 @@ def _account_only_key() -> str:
     return f"acct:{_login_email()}"
 
 
+def _known_device() -> bool:
+    return is_known_device(_login_email())
+
+
 def _failed(_response: Response) -> bool:
     """Deduct only when the view found the credentials wrong."""
     return bool(g.get("login_failed"))
@@ -82,7 +88,11 @@ def _failed(_response: Response) -> bool:
     deduct_when=_failed,
 )
 @limiter.limit(
-    PER_ACCOUNT, key_func=_account_only_key, methods=["POST"], deduct_when=_failed
+    PER_ACCOUNT,
+    key_func=_account_only_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    exempt_when=_known_device,
 )
 def login():  # type: ignore[no-untyped-def]
     """Sign in with email and password."""
@@ -97,9 +107,11 @@ def login():  # type: ignore[no-untyped-def]
             getattr(form, error.field).errors = [error.message]
         else:
             accounts.start_session(user, remember=bool(form.remember.data))
-            return redirect(
+            response = redirect(
                 safe_next(request.args.get("next")) or url_for("main.index")
             )
+            remember_device(response, user.email)
+            return response
     return render_template("auth/login.html", form=form)
 
 
