@@ -67,6 +67,9 @@ class ModuleProgress:
     ce_hours_earned: Decimal
     last_activity: dt.datetime | None
     first_activity: dt.datetime | None
+    #: Items begun but not done: a vignette with an unfinished run, a post-test
+    #: with attempts but no pass (lessons go straight from not started to done).
+    started_item_ids: frozenset[str] = frozenset()
 
     @property
     def completed(self) -> bool:
@@ -95,11 +98,13 @@ class _Acc:
         "post_attempts",
         "pre_score",
         "pre_skipped",
+        "started",
         "touched",
     )
 
     def __init__(self) -> None:
         self.done: set[str] = set()
+        self.started: set[str] = set()
         self.pre_score: float | None = None
         self.pre_skipped = False
         self.best_post: float | None = None
@@ -171,8 +176,8 @@ def _collect(
     for user_id, module_id, item_id, status, started, completed in rows:
         acc = accs[(user_id, module_id)]
         acc.seen(started, completed)
-        if status == DONE and by_id[module_id].item(item_id) is not None:
-            acc.done.add(item_id)
+        if by_id[module_id].item(item_id) is not None:
+            (acc.done if status == DONE else acc.started).add(item_id)
 
     submitted = QuizAttempt.submitted_at.is_not(None) & ~QuizAttempt.skipped
     rows = db.session.execute(
@@ -181,6 +186,7 @@ def _collect(
             QuizAttempt.module_id,
             QuizAttempt.quiz_id,
             QuizAttempt.kind,
+            func.count(),
             func.count(case((submitted, 1))),
             func.max(case((submitted, QuizAttempt.score))),
             func.min(case((QuizAttempt.passed.is_(True), QuizAttempt.submitted_at))),
@@ -199,8 +205,8 @@ def _collect(
             QuizAttempt.kind,
         )
     )
-    for user_id, module_id, quiz_id, kind, count, best, passed_at, *rest in rows:
-        skipped, *span = rest
+    for user_id, module_id, quiz_id, kind, started, count, best, *rest in rows:
+        passed_at, skipped, *span = rest
         acc = accs[(user_id, module_id)]
         acc.seen(*span)
         if quiz_id != by_id[module_id].quiz.id:
@@ -210,6 +216,8 @@ def _collect(
             acc.pre_skipped = bool(skipped)
         else:
             acc.post_attempts = int(count)
+            if started:
+                acc.started.add(quiz_id)
             acc.best_post = None if best is None else float(best)
             acc.passed_at = _opt(passed_at)
             if acc.passed_at is not None:
@@ -235,8 +243,8 @@ def _collect(
     for user_id, module_id, vignette_id, finished, *span in rows:
         acc = accs[(user_id, module_id)]
         acc.seen(*span)
-        if finished and by_id[module_id].item(vignette_id) is not None:
-            acc.done.add(vignette_id)
+        if by_id[module_id].item(vignette_id) is not None:
+            (acc.done if finished else acc.started).add(vignette_id)
 
     rows = db.session.execute(
         select(
@@ -308,6 +316,7 @@ def _build(user_id: int, module: Module, acc: _Acc | None) -> ModuleProgress:
         ce_hours_earned=acc.cert_hours if acc.cert_hours is not None else Decimal(0),
         last_activity=acc.last,
         first_activity=acc.first,
+        started_item_ids=frozenset(acc.started - acc.done),
     )
 
 

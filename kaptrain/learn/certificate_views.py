@@ -1,0 +1,76 @@
+"""Certificates: the owner's printable page and PDF, and public verification."""
+
+from __future__ import annotations
+
+from flask import Response, abort, redirect, render_template, request, url_for
+
+from ..access import roles_required
+from ..certificates import (
+    certificate_by_code,
+    certificate_pdf,
+    format_hours,
+    normalize_code,
+)
+from ..models import TRAINEE, Certificate
+from . import bp
+from .context import me
+
+
+def _own_certificate_or_404(code: str) -> Certificate:
+    certificate = certificate_by_code(code)
+    if certificate is None or certificate.user_id != me().id:
+        abort(404)
+    return certificate
+
+
+def _verify_url(certificate: Certificate) -> str:
+    return url_for("learn.verify", code=certificate.code, _external=True)
+
+
+@bp.get("/certificates/<code>.pdf")
+@roles_required(TRAINEE)
+def certificate_download(code: str):  # type: ignore[no-untyped-def]
+    """The certificate as a PDF download."""
+    certificate = _own_certificate_or_404(code)
+    pdf = certificate_pdf(certificate, _verify_url(certificate))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="certificate-{certificate.code}.pdf"'
+            )
+        },
+    )
+
+
+@bp.get("/certificates/<code>")
+@roles_required(TRAINEE)
+def certificate(code: str):  # type: ignore[no-untyped-def]
+    """The owner's printable certificate page."""
+    certificate = _own_certificate_or_404(code)
+    return render_template(
+        "learn/certificate.html",
+        cert=certificate,
+        hours=format_hours,
+        verify_url=_verify_url(certificate),
+    )
+
+
+@bp.get("/verify")
+def verify_form():  # type: ignore[no-untyped-def]
+    """A form to type a verification code (public)."""
+    typed = request.args.get("code", "")[:64]
+    if typed:
+        canonical = normalize_code(typed) or typed.strip()
+        return redirect(url_for("learn.verify", code=canonical))
+    return render_template("learn/verify_form.html")
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):  # type: ignore[no-untyped-def]
+    """Public verification: the certificate's fields, or a plain "not found"."""
+    certificate = certificate_by_code(code[:64])
+    if certificate is None:
+        return render_template("learn/verify_missing.html"), 404
+    return render_template("learn/verify.html", cert=certificate, hours=format_hours)
