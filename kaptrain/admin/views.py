@@ -95,7 +95,7 @@ def user_detail(user_id: int):  # type: ignore[no-untyped-def]
     elif form.validate_on_submit():
         try:
             accounts.set_roles(
-                current_user._get_current_object(), user, form.roles.data
+                current_user._get_current_object(), user, form.roles.data or []
             )
         except accounts.AccountError as error:
             form.roles.errors = [error.message]
