@@ -46,29 +46,52 @@ def _graded(module_id: str, quiz_id: str, kind: str) -> list[Any]:
     ]
 
 
-def quiz_versions(
-    module_id: str, quiz_id: str, users: Select[Any] | None = None
-) -> list[QuizVersion]:
-    """Versions with submitted post-test attempts, newest first (one query)."""
+def all_quiz_versions(
+    users: Select[Any] | None = None, module_id: str | None = None
+) -> dict[tuple[str, str], list[QuizVersion]]:
+    """Per (module, quiz), versions with submitted post-tests, newest first
+    (one query)."""
     query = (
         select(
+            QuizAttempt.module_id,
+            QuizAttempt.quiz_id,
             QuizAttempt.module_version,
             QuizAttempt.content_hash,
             func.count(QuizAttempt.id),
             func.max(QuizAttempt.submitted_at),
         )
-        .where(*_graded(module_id, quiz_id, POST))
-        .group_by(QuizAttempt.module_version, QuizAttempt.content_hash)
+        .where(
+            QuizAttempt.kind == POST,
+            QuizAttempt.submitted_at.is_not(None),
+            QuizAttempt.skipped.is_(False),
+        )
+        .group_by(
+            QuizAttempt.module_id,
+            QuizAttempt.quiz_id,
+            QuizAttempt.module_version,
+            QuizAttempt.content_hash,
+        )
     )
     if users is not None:
         query = query.where(QuizAttempt.user_id.in_(users))
-    versions = [
-        QuizVersion(version, content_hash, int(count), _aware(last))
-        for version, content_hash, count, last in db.session.execute(query)
-    ]
+    if module_id is not None:
+        query = query.where(QuizAttempt.module_id == module_id)
+    result: dict[tuple[str, str], list[QuizVersion]] = {}
+    for mid, qid, version, content_hash, count, last in db.session.execute(query):
+        result.setdefault((mid, qid), []).append(
+            QuizVersion(version, content_hash, int(count), _aware(last))
+        )
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    versions.sort(key=lambda v: (v.last_submitted or epoch, v.key), reverse=True)
-    return versions
+    for versions in result.values():
+        versions.sort(key=lambda v: (v.last_submitted or epoch, v.key), reverse=True)
+    return result
+
+
+def quiz_versions(
+    module_id: str, quiz_id: str, users: Select[Any] | None = None
+) -> list[QuizVersion]:
+    """Versions of one quiz with submitted post-tests, newest first (one query)."""
+    return all_quiz_versions(users, module_id).get((module_id, quiz_id), [])
 
 
 def load_attempts(

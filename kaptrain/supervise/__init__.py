@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
-from . import views  # noqa: E402,F401
+from . import trainee_views, views  # noqa: E402,F401

@@ -1,3 +1,234 @@
-"""Views (being written)."""
+"""Supervisors' cohort views: list, members, dashboard, gain and CSV exports."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from ..access import cohort_or_404, roles_required
+from ..catalog import current_catalog
+from ..models import SUPERVISOR, Cohort, User, utcnow
+from . import bp, cohorts, dashboard, exports
+from .forms import AddMemberForm, CohortForm, ConfirmForm
+
+
+def viewer() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _cohort(cohort_id: int) -> Cohort:
+    return cohort_or_404(viewer(), cohort_id)
+
+
+def _cohort_list(form: CohortForm, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template(
+        "supervise/cohorts.html", rows=cohorts.cohort_list(viewer()), form=form
+    ), status
+
+
+@bp.get("/", endpoint="cohorts")
+@bp.get("/cohorts", endpoint="cohorts")
+@roles_required(SUPERVISOR)
+def cohorts_page():  # type: ignore[no-untyped-def]
+    """The cohorts this supervisor runs, and a form to start one."""
+    return _cohort_list(CohortForm())
+
+
+@bp.post("/cohorts")
+@roles_required(SUPERVISOR)
+def create_cohort():  # type: ignore[no-untyped-def]
+    """Start a cohort supervised by the current user."""
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            cohort = cohorts.create_cohort(viewer(), form.name.data or "")
+        except cohorts.CohortError as error:
+            form.name.errors = [error.message]
+        else:
+            flash(
+                f"Cohort created. Trainees join with the invite code "
+                f"{cohort.invite_code}.",
+                "success",
+            )
+            return redirect(url_for("supervise.members", cohort_id=cohort.id))
+    return _cohort_list(form, 400)
+
+
+@bp.get("/cohorts/<int:cohort_id>", endpoint="dashboard")
+@roles_required(SUPERVISOR)
+def dashboard_page(cohort_id: int):  # type: ignore[no-untyped-def]
+    """Trainees by modules with status and best post-test, and module summaries."""
+    cohort = _cohort(cohort_id)
+    catalog = current_catalog()
+    sort = request.args.get("sort", "name")
+    status = request.args.get("status", "")
+    module_id = request.args.get("module", "")
+    notices = []
+    if sort not in dashboard.SORTS:
+        notices.append("Sorted by name: choose one of the listed sort orders.")
+        sort = "name"
+    if status and status not in dashboard.STATUSES:
+        notices.append("Showing every status: choose one of the listed statuses.")
+        status = ""
+    if module_id and catalog.get(module_id) is None:
+        notices.append("Showing every module: choose one of the listed modules.")
+        module_id = ""
+    board = dashboard.cohort_dashboard(
+        cohort, catalog, sort=sort, status=status, module_id=module_id
+    )
+    return render_template(
+        "supervise/dashboard.html",
+        cohort=cohort,
+        board=board,
+        sort=sort,
+        status=status,
+        module_id=module_id,
+        sorts=dashboard.SORTS,
+        statuses=dashboard.STATUSES,
+        notices=notices,
+    )
+
+
+def _members_page(  # type: ignore[no-untyped-def]
+    cohort: Cohort,
+    add_form: AddMemberForm | None = None,
+    name_form: CohortForm | None = None,
+    status: int = 200,
+):
+    if name_form is None:
+        name_form = CohortForm(formdata=None, name=cohort.name)
+    return render_template(
+        "supervise/members.html",
+        cohort=cohort,
+        rows=cohorts.members(cohort, current_catalog()),
+        add_form=add_form or AddMemberForm(formdata=None),
+        name_form=name_form,
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.get("/cohorts/<int:cohort_id>/members")
+@roles_required(SUPERVISOR)
+def members(cohort_id: int):  # type: ignore[no-untyped-def]
+    """Members with their last activity; add, remove, rename, new invite code."""
+    return _members_page(_cohort(cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/members")
+@roles_required(SUPERVISOR)
+def add_member(cohort_id: int):  # type: ignore[no-untyped-def]
+    """Add a registered trainee by email address."""
+    cohort = _cohort(cohort_id)
+    form = AddMemberForm()
+    if form.validate_on_submit():
+        try:
+            user = cohorts.add_member(viewer(), cohort, form.email.data or "")
+        except cohorts.CohortError as error:
+            form.email.errors = [error.message]
+        else:
+            flash(f"{user.name} ({user.email}) added to {cohort.name}.", "success")
+            return redirect(url_for("supervise.members", cohort_id=cohort.id))
+    return _members_page(cohort, add_form=form, status=400)
+
+
+@bp.post("/cohorts/<int:cohort_id>/members/<int:user_id>/remove")
+@roles_required(SUPERVISOR)
+def remove_member(cohort_id: int, user_id: int):  # type: ignore[no-untyped-def]
+    """Take a trainee out of the cohort; their records are kept."""
+    cohort = _cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = cohorts.remove_member(viewer(), cohort, user_id)
+    if user is None:
+        abort(404)
+    flash(
+        f"{user.name} ({user.email}) removed from {cohort.name}. Their records are "
+        "kept; add them again to see them.",
+        "success",
+    )
+    return redirect(url_for("supervise.members", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/name")
+@roles_required(SUPERVISOR)
+def rename(cohort_id: int):  # type: ignore[no-untyped-def]
+    """Rename the cohort."""
+    cohort = _cohort(cohort_id)
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            cohorts.rename_cohort(viewer(), cohort, form.name.data or "")
+        except cohorts.CohortError as error:
+            form.name.errors = [error.message]
+        else:
+            flash("Cohort renamed.", "success")
+            return redirect(url_for("supervise.members", cohort_id=cohort.id))
+    return _members_page(cohort, name_form=form, status=400)
+
+
+@bp.post("/cohorts/<int:cohort_id>/invite")
+@roles_required(SUPERVISOR)
+def regenerate_invite(cohort_id: int):  # type: ignore[no-untyped-def]
+    """Replace the invite code; the old code stops working."""
+    cohort = _cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    code = cohorts.regenerate_invite(viewer(), cohort)
+    flash(f"New invite code: {code}. The old code no longer works.", "success")
+    return redirect(url_for("supervise.members", cohort_id=cohort.id))
+
+
+@bp.get("/cohorts/<int:cohort_id>/gain")
+@roles_required(SUPERVISOR)
+def gain(cohort_id: int):  # type: ignore[no-untyped-def]
+    """Paired pre/post scores per trainee and the cohort's mean gains."""
+    cohort = _cohort(cohort_id)
+    return render_template(
+        "supervise/gain.html",
+        cohort=cohort,
+        rows=dashboard.cohort_gain(cohort, current_catalog()),
+    )
+
+
+def _csv_response(lines, filename: str) -> Response:  # type: ignore[no-untyped-def]
+    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _filename(cohort: Cohort, what: str) -> str:
+    return f"cohort-{cohort.id}-{what}-{utcnow():%Y-%m-%d}.csv"
+
+
+@bp.get("/cohorts/<int:cohort_id>/export/progress.csv")
+@roles_required(SUPERVISOR)
+def export_progress(cohort_id: int) -> Response:
+    """CSV: one row per trainee and module."""
+    cohort = _cohort(cohort_id)
+    catalog = current_catalog()
+    exports.record_export(viewer(), cohort, "progress.csv")
+    lines = exports.csv_lines(
+        exports.PROGRESS_COLUMNS, exports.progress_rows(cohort, catalog)
+    )
+    return _csv_response(lines, _filename(cohort, "progress"))
+
+
+@bp.get("/cohorts/<int:cohort_id>/export/attempts.csv")
+@roles_required(SUPERVISOR)
+def export_attempts(cohort_id: int) -> Response:
+    """CSV: one row per item answered in each quiz attempt."""
+    cohort = _cohort(cohort_id)
+    exports.record_export(viewer(), cohort, "attempts.csv")
+    lines = exports.csv_lines(exports.ATTEMPT_COLUMNS, exports.attempt_rows(cohort))
+    return _csv_response(lines, _filename(cohort, "attempts"))

@@ -1,0 +1,160 @@
+"""Supervisors' views of one trainee, and item analysis of their trainees."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from .. import accounts
+from ..access import cohort_or_404, roles_required, supervised_user_ids, trainee_or_404
+from ..analytics.report import ATTEMPT_CHOICES, build_report
+from ..catalog import current_catalog
+from ..content import Module
+from ..models import ADMIN, SUPERVISOR, TRAINEE, User
+from ..progress import progress_for
+from . import bp, trainee
+from .cohorts import member_ids
+from .forms import CommentForm, ConfirmForm
+from .views import viewer
+
+
+def _module_or_404(module_id: str) -> Module:
+    module = current_catalog().get(module_id)
+    if module is None:
+        abort(404)
+    return module
+
+
+def _trainee_page(  # type: ignore[no-untyped-def]
+    user: User, forms: dict[int, CommentForm] | None = None, status: int = 200
+):
+    catalog = current_catalog()
+    progress = progress_for([user.id], catalog)
+    entries = trainee.shared_entries(user)
+    if entries:
+        trainee.record_shared_viewed(viewer(), user, len(entries), "trainee page")
+    forms = forms or {}
+    return render_template(
+        "supervise/trainee.html",
+        trainee=user,
+        cohorts=trainee.visible_cohorts(viewer(), user),
+        modules=[(m, progress[(user.id, m.id)]) for m in catalog.modules],
+        entries=entries,
+        forms={
+            e.id: forms.get(e.id) or comment_form(e.id, blank=True) for e in entries
+        },
+        confirm=ConfirmForm(),
+        can_reset=_can_reset(user),
+    ), status
+
+
+def comment_form(entry_id: int, *, blank: bool = False) -> CommentForm:
+    """The comment form of one entry; the prefix keeps field ids unique per page."""
+    if blank:
+        return CommentForm(formdata=None, prefix=f"entry-{entry_id}")
+    return CommentForm(prefix=f"entry-{entry_id}")
+
+
+def _can_reset(user: User) -> bool:
+    # Supervisors may reset trainee-only accounts, never a colleague's or an admin's.
+    return user.id != viewer().id and (
+        viewer().has_role(ADMIN) or user.roles == frozenset({TRAINEE})
+    )
+
+
+@bp.get("/trainees/<int:user_id>")
+@roles_required(SUPERVISOR)
+def trainee_page(user_id: int):  # type: ignore[no-untyped-def]
+    """A trainee's progress per module and the reflections they shared."""
+    return _trainee_page(trainee_or_404(viewer(), user_id))
+
+
+@bp.get("/trainees/<int:user_id>/modules/<module_id>")
+@roles_required(SUPERVISOR)
+def trainee_module(user_id: int, module_id: str):  # type: ignore[no-untyped-def]
+    """Items done, quiz answers, vignette replays and evaluation for one module."""
+    user = trainee_or_404(viewer(), user_id)
+    module = _module_or_404(module_id)
+    detail = trainee.module_detail(user, module)
+    if detail.entries:
+        trainee.record_shared_viewed(
+            viewer(), user, len(detail.entries), f"module {module.id}"
+        )
+    return render_template(
+        "supervise/trainee_module.html",
+        trainee=user,
+        module=module,
+        detail=detail,
+        progress=progress_for([user.id], current_catalog())[(user.id, module.id)],
+    )
+
+
+@bp.post("/trainees/<int:user_id>/entries/<int:entry_id>/comments")
+@roles_required(SUPERVISOR)
+def comment(user_id: int, entry_id: int):  # type: ignore[no-untyped-def]
+    """Comment on an entry the trainee shared."""
+    user = trainee_or_404(viewer(), user_id)
+    form = comment_form(entry_id)
+    if form.validate_on_submit():
+        try:
+            trainee.add_comment(viewer(), user, entry_id, form.body.data or "")
+        except LookupError:
+            abort(404)
+        except trainee.CommentError as error:
+            form.body.errors = [str(error)]
+        else:
+            flash("Comment saved. The trainee sees it with the entry.", "success")
+            return redirect(
+                url_for("supervise.trainee_page", user_id=user.id)
+                + f"#entry-{entry_id}"
+            )
+    if entry_id not in {e.id for e in trainee.shared_entries(user)}:
+        abort(404)
+    return _trainee_page(user, forms={entry_id: form}, status=400)
+
+
+@bp.post("/trainees/<int:user_id>/reset-link")
+@roles_required(SUPERVISOR)
+def reset_link(user_id: int):  # type: ignore[no-untyped-def]
+    """Issue a one-time password-reset link to hand to the trainee."""
+    user = trainee_or_404(viewer(), user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not _can_reset(user):
+        abort(403)
+    token = accounts.issue_reset_link(viewer(), user)
+    return render_template(
+        "admin/reset_link.html",
+        user=user,
+        link=url_for("auth.reset_password", token=token, _external=True),
+        back_url=url_for("supervise.trainee_page", user_id=user.id),
+    )
+
+
+@bp.get("/modules/<module_id>/analysis")
+@roles_required(SUPERVISOR)
+def analysis(module_id: str):  # type: ignore[no-untyped-def]
+    """Item analysis of the post-test over this supervisor's trainees."""
+    module = _module_or_404(module_id)
+    me = viewer()
+    cohort = None
+    cohort_arg = request.args.get("cohort", "")
+    if cohort_arg:
+        if not cohort_arg.isdigit():
+            abort(404)
+        cohort = cohort_or_404(me, int(cohort_arg))
+        users = member_ids(cohort)
+    else:
+        users = None if me.has_role(ADMIN) else supervised_user_ids(me)
+    report = build_report(
+        module,
+        users=users,
+        version_key=request.args.get("version", ""),
+        attempts=request.args.get("attempts", "first"),
+    )
+    return render_template(
+        "supervise/analysis.html",
+        report=report,
+        cohort=cohort,
+        attempt_choices=ATTEMPT_CHOICES,
+        modules=current_catalog().modules,
+    )
