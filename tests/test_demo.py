@@ -1,0 +1,84 @@
+"""flask demo: five accounts and a cohort, idempotent, known or printed password."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from kaptrain.cli import DEMO_ACCOUNTS
+from kaptrain.extensions import db
+from kaptrain.models import Cohort, CohortMember, User, cohort_supervisors
+
+from .conftest import PASSWORD
+
+
+@pytest.fixture
+def app_config(tmp_path: Path) -> dict[str, Any]:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    return {"MODULES_DIR": modules}
+
+
+def _counts(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        count = db.session.scalar
+        return {
+            "users": count(select(func.count()).select_from(User)),
+            "cohorts": count(select(func.count()).select_from(Cohort)),
+            "members": count(select(func.count()).select_from(CohortMember)),
+            "supervisors": count(select(func.count()).select_from(cohort_supervisors)),
+        }
+
+
+def _signs_in(app, email: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+    response = app.test_client().post(
+        "/login", data={"email": email, "password": password}
+    )
+    return response.status_code == 302
+
+
+EXPECTED = {"users": 5, "cohorts": 1, "members": 2, "supervisors": 1}
+
+
+def test_demo_creates_the_accounts_and_is_idempotent(app, runner, monkeypatch):
+    monkeypatch.setenv("KAPTRAIN_DEMO_PASSWORD", PASSWORD)
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert _counts(app) == EXPECTED
+    with app.app_context():
+        for email, _name, roles in DEMO_ACCOUNTS:
+            user = db.session.scalars(select(User).where(User.email == email)).one()
+            assert user.roles == set(roles)
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert "already existed" in second.output
+    assert _counts(app) == EXPECTED
+    for email, _name, _roles in DEMO_ACCOUNTS:
+        assert _signs_in(app, email, PASSWORD), email
+
+
+def test_demo_without_a_password_prints_a_generated_one_once(app, runner, monkeypatch):
+    monkeypatch.delenv("KAPTRAIN_DEMO_PASSWORD", raising=False)
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    match = re.search(r"Password for the new demo accounts: (\S+)", first.output)
+    assert match
+    password = match.group(1)
+    assert len(password) >= 16
+    for email, _name, _roles in DEMO_ACCOUNTS:
+        assert _signs_in(app, email, password), email
+    second = runner.invoke(args=["demo"])
+    assert password not in second.output
+    assert _counts(app) == EXPECTED
+
+
+def test_demo_refuses_a_weak_password(app, runner, monkeypatch):
+    monkeypatch.setenv("KAPTRAIN_DEMO_PASSWORD", "password")
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "KAPTRAIN_DEMO_PASSWORD is too weak" in result.output
+    assert _counts(app)["users"] == 0
