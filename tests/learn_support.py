@@ -28,10 +28,33 @@ def copy_fixture_module(dest: Path, *, edit: dict[str, str] | None = None) -> Pa
     return modules
 
 
-def fixture_config(tmp_path: Path, **edit: str) -> dict[str, Any]:
-    """App settings pointing MODULES_DIR at a private copy of the fixture module."""
+SECOND_ID = "second-module"
+
+
+def add_second_module(modules: Path) -> None:
+    """A copy of the fixture module that lists the first as its prerequisite."""
+    target = modules / SECOND_ID
+    shutil.copytree(modules / MODULE_ID, target)
+    path = target / "module.md"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(f"id: {MODULE_ID}", f"id: {SECOND_ID}", 1)
+    text = text.replace("order: 1", "order: 2", 1)
+    text = text.replace("prerequisites: []", f"prerequisites: [{MODULE_ID}]", 1)
+    text = text.replace('title: "Racial trauma:', 'title: "Second module:', 1)
+    text = text.replace("ce_hours: 1", "ce_hours: 1.5", 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def fixture_config(
+    tmp_path: Path, *, second: bool = False, edit: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """App settings pointing MODULES_DIR at a private copy of the fixture module
+    (and, with ``second``, a second module that requires the first)."""
+    modules = copy_fixture_module(tmp_path, edit=edit)
+    if second:
+        add_second_module(modules)
     return {
-        "MODULES_DIR": copy_fixture_module(tmp_path, edit=edit or None),
+        "MODULES_DIR": modules,
         "PROVIDER_NAME": "Test Provider",
         "PROVIDER_APPROVAL": "Approval 123",
     }

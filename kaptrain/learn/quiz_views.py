@@ -109,7 +109,7 @@ def _render_attempt(  # type: ignore[no-untyped-def]
             module=context.module,
             quiz=quiz,
             attempt=attempt,
-            items=items,
+            questions=items,
             answers=answers or Answers(),
         )
     responses = {r.question_id: r for r in attempt.responses}
