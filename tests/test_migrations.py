@@ -4,6 +4,7 @@ database; and the migrated schema matches the models."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,26 @@ def empty_database(request, tmp_path: Path) -> Iterator[Flask]:  # type: ignore[
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _loggers() -> list[logging.Logger]:
+    return [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _keep_loggers() -> Iterator[None]:
+    """migrations/env.py runs logging.fileConfig, which disables every logger that
+    exists; undo that so later tests still see kaptrain's log records."""
+    disabled_before = {logger.name for logger in _loggers() if logger.disabled}
+    root_level = logging.getLogger().level
+    yield
+    for logger in _loggers():
+        logger.disabled = logger.name in disabled_before
+    logging.getLogger().setLevel(root_level)
 
 
 def _tables(app: Flask) -> set[str]:
