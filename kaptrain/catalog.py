@@ -11,19 +11,33 @@ In production a new catalog is built at start-up, on ``flask content reload``
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from flask import Flask, current_app
 
 from .content import Catalog, build_catalog, tree_fingerprint
+from .content.cache import RenderCache
 
 log = logging.getLogger("kaptrain.content")
 
 FINGERPRINT_INTERVAL_S = 1.0
+
+
+def empty_catalog(reason: str) -> Catalog:
+    """A catalog with no modules, for when the modules folder cannot be read."""
+    return Catalog(
+        modules=(),
+        broken=(),
+        problems=(),
+        version=f"empty:{reason}",
+        by_id=MappingProxyType({}),
+    )
 
 
 @dataclass
@@ -32,32 +46,99 @@ class ContentState:
 
     modules_dir: Path
     auto_reload: bool
+    cache_dir: Path | None = None
     catalog: Catalog = field(init=False)
     fingerprint: str = field(init=False, default="")
     checked_at: float = field(init=False, default=0.0)
     builds: int = field(init=False, default=0)
+    #: When the current catalog was built (UTC), how long it took, and how many
+    #: modules that build rendered (the others were reused).
+    built_at: dt.datetime | None = field(init=False, default=None)
+    build_seconds: float = field(init=False, default=0.0)
+    rendered: int = field(init=False, default=0)
+    #: Why the catalog is empty when the modules folder could not be read.
+    error: str | None = field(init=False, default=None)
     recorded_version: str | None = field(init=False, default=None)
-    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _lock: threading.RLock = field(init=False, default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
+        self.catalog = empty_catalog("not built")
         self.reload()
 
     def reload(self) -> Catalog:
-        """Rebuild from disk, log every problem, and swap the catalog in."""
-        fingerprint = tree_fingerprint(self.modules_dir)
-        result = build_catalog(self.modules_dir)
-        for problem in result.problems:
-            level = logging.ERROR if problem.severity == "error" else logging.WARNING
-            log.log(level, "%s", problem)
-        for broken in result.catalog.broken:
-            log.error("module %s left out of the catalog: it has errors", broken.name)
-        self.catalog = result.catalog
-        self.fingerprint = fingerprint
-        self.checked_at = time.monotonic()
-        self.builds += 1
-        return self.catalog
+        """Rebuild from disk, log every problem, and swap the catalog in.
+
+        Unchanged modules are reused from the current catalog (and from the
+        render cache on disk), so only edited modules are rendered again. A
+        missing or unreadable folder gives an empty catalog and one clear log
+        line, never a crash: the rest of the site keeps working.
+        """
+        with self._lock:
+            started = time.perf_counter()
+            fingerprint = tree_fingerprint(self.modules_dir)
+            cache = RenderCache(self.cache_dir) if self.cache_dir else None
+            try:
+                result = build_catalog(
+                    self.modules_dir, previous=self.catalog, cache=cache
+                )
+            except OSError as error:
+                why = (
+                    "it does not exist or is not a folder"
+                    if not self.modules_dir.is_dir()
+                    else error.strerror or str(error)
+                )
+                self.error = (
+                    f"cannot read the modules folder {self.modules_dir}: {why}; "
+                    "set KAPTRAIN_MODULES_DIR to the folder that holds the modules"
+                )
+                log.error("%s; serving no modules", self.error)
+                self.catalog = empty_catalog("unreadable")
+                self.rendered = 0
+            except Exception as error:  # noqa: BLE001 - content must not stop the site
+                # A bug the content checker did not foresee: keep serving what we
+                # had, and say so loudly.
+                log.exception("content build failed; keeping the previous catalog")
+                self.error = (
+                    f"the content build failed unexpectedly ({error!r}); the "
+                    "previous catalog is still served. Run `flask content check` "
+                    "and report this"
+                )
+                self.rendered = 0
+            else:
+                self.error = None
+                for problem in result.problems:
+                    level = logging.ERROR if problem.is_error else logging.WARNING
+                    log.log(level, "%s", problem)
+                for broken in result.catalog.broken:
+                    errors = [p for p in broken.problems if p.is_error]
+                    log.error(
+                        "module %s left out of the catalog: %d error%s (first: %s)",
+                        broken.name,
+                        len(errors),
+                        "" if len(errors) == 1 else "s",
+                        errors[0] if errors else "none",
+                    )
+                self.catalog = result.catalog
+                self.rendered = result.rendered
+            self.fingerprint = fingerprint
+            self.checked_at = time.monotonic()
+            self.builds += 1
+            self.built_at = dt.datetime.now(dt.UTC)
+            self.build_seconds = time.perf_counter() - started
+            log.info(
+                "content catalog built in %.2f s: %d modules served, %d left out, "
+                "%d rendered",
+                self.build_seconds,
+                len(self.catalog.modules),
+                len(self.catalog.broken),
+                self.rendered,
+            )
+            if cache is not None and self.builds == 1:
+                cache.prune()
+            return self.catalog
 
     def current(self) -> Catalog:
+        """The catalog, rebuilt first when auto-reload is on and files changed."""
         if (
             self.auto_reload
             and time.monotonic() - self.checked_at > FINGERPRINT_INTERVAL_S
@@ -70,10 +151,19 @@ class ContentState:
         return self.catalog
 
 
+def _cache_dir(app: Flask) -> Path | None:
+    """``CONTENT_CACHE_DIR`` (falsy disables), by default instance/content-cache."""
+    configured = app.config.get("CONTENT_CACHE_DIR", "default")
+    if configured == "default":
+        return Path(app.instance_path) / "content-cache"
+    return Path(configured) if configured else None
+
+
 def init_catalog(app: Flask) -> None:
     app.extensions["kaptrain"] = ContentState(
         modules_dir=Path(app.config["MODULES_DIR"]),
         auto_reload=bool(app.config["CONTENT_AUTO_RELOAD"]),
+        cache_dir=_cache_dir(app),
     )
 
     @app.before_request

@@ -28,7 +28,8 @@ def _cited(item: ItemDraft) -> tuple[str, ...]:
     return tuple(dict.fromkeys(key for key, _ in item.scan.citations))
 
 
-def _document(renderer: Renderer, item: ItemDraft) -> tuple[str, str]:
+def render_document(renderer: Renderer, item: ItemDraft) -> tuple[str, str]:
+    """A lesson or overview with its callouts; returns ``(html, toc_html)``."""
     parts: list[str] = []
     assert item.split is not None  # noqa: S101 - every read item is split
     for entry in item.split.sequence:
@@ -63,11 +64,12 @@ def _question(renderer: Renderer, q: QuestionDraft, cited: list[str]) -> Questio
     )
 
 
-def _item(renderer: Renderer, item: ItemDraft) -> Item:
+def render_item(renderer: Renderer, item: ItemDraft) -> Item:
+    """Render one checked item; raises ``KeyError`` when required meta is missing."""
     meta = item.meta
     common = {"id": meta["id"], "title": meta["title"], "source_path": item.path}
     if item.kind == "lesson":
-        html, toc = _document(renderer, item)
+        html, toc = render_document(renderer, item)
         return Lesson(
             **common,
             estimated_minutes=meta["estimated_minutes"],
@@ -150,17 +152,18 @@ def _end_line(q: QuestionDraft) -> int:
     return max(lines)
 
 
-def assemble(draft: ModuleDraft, renderer: Renderer) -> Module:
-    """Render every fragment of a module that passed its checks."""
-    assert draft.module is not None  # noqa: S101 - only called without errors
-    meta = draft.module.meta
-    items = draft.path_items()
+def module_context(draft: ModuleDraft, module_id: str) -> Context:
+    """Citation labels and file -> item id links for rendering one module."""
     labels = {k: r.label or default_label(k) for k, r in draft.references.items()}
-    files: dict[str, str | None] = {i.file: i.id for i in items}
+    files: dict[str, str | None] = {i.file: i.id for i in draft.items.values()}
     files["module.md"] = None
-    renderer.context = Context(module_id=meta["id"], labels=labels, files=files)
-    overview, _ = _document(renderer, draft.module)
-    references = tuple(
+    return Context(module_id=module_id, labels=labels, files=files)
+
+
+def render_references(renderer: Renderer, draft: ModuleDraft) -> tuple[Reference, ...]:
+    """The module's references, sorted as a reference list is."""
+    labels = renderer.context.labels
+    return tuple(
         sorted(
             (
                 Reference(
@@ -168,7 +171,7 @@ def assemble(draft: ModuleDraft, renderer: Renderer) -> Module:
                     text=r.text,
                     doi=r.doi,
                     url=r.url,
-                    label=labels[r.key],
+                    label=labels.get(r.key) or default_label(r.key),
                     text_html=renderer.inline(r.text),
                 )
                 for r in draft.references.values()
@@ -176,6 +179,16 @@ def assemble(draft: ModuleDraft, renderer: Renderer) -> Module:
             key=lambda r: (r.text.casefold(), r.key),
         )
     )
+
+
+def assemble(draft: ModuleDraft, renderer: Renderer) -> Module:
+    """Render every fragment of a module that passed its checks."""
+    assert draft.module is not None  # noqa: S101 - only called without errors
+    meta = draft.module.meta
+    items = draft.path_items()
+    renderer.context = module_context(draft, meta["id"])
+    overview, _ = render_document(renderer, draft.module)
+    references = render_references(renderer, draft)
     return Module(
         id=meta["id"],
         title=meta["title"],
@@ -189,7 +202,7 @@ def assemble(draft: ModuleDraft, renderer: Renderer) -> Module:
         level=meta.get("level"),
         content_note=meta.get("content_note"),
         overview_html=overview,
-        items=tuple(_item(renderer, i) for i in items),
+        items=tuple(render_item(renderer, i) for i in items),
         references=references,
         content_hash=draft.content_hash,
         path=draft.path,

@@ -8,11 +8,12 @@ from collections import deque
 from pathlib import Path
 from types import MappingProxyType
 
-from .assemble import assemble
+from .cache import RenderCache
 from .model import BrokenModule, BuildResult, Catalog, Module
-from .modules import ModuleDraft, load_module
+from .modules import ModuleDraft
+from .pipeline import Job, quick_hash, run_jobs, worker_count
 from .problems import Problems, did_you_mean
-from .render import Links, Renderer
+from .render import Links
 
 
 def module_folders(modules_dir: Path) -> list[Path]:
@@ -31,13 +32,21 @@ def module_folders(modules_dir: Path) -> list[Path]:
 
 
 def build_catalog(
-    modules_dir: Path, *, links: Links | None = None, previous: Catalog | None = None
+    modules_dir: Path,
+    *,
+    links: Links | None = None,
+    previous: Catalog | None = None,
+    cache: RenderCache | None = None,
+    workers: int | None = None,
 ) -> BuildResult:
     """Read, check and render every module under ``modules_dir``.
 
     Pass the ``previous`` catalog (built with the same ``links``) on a reload:
     modules whose files are unchanged (same ``content_hash``) are reused instead
-    of rendered again; every file is still read and checked.
+    of rendered again; every file is still read and checked. A ``cache`` keeps
+    renderings on disk across builds and processes. ``workers`` sets how many
+    processes render (default: one per CPU, up to 8, when at least
+    ``PARALLEL_MIN_MODULES`` modules need rendering; 1 renders in this process).
 
     Raises ``FileNotFoundError`` when ``modules_dir`` is not a directory; every
     problem inside the tree is reported, never raised. Modules with errors are
@@ -47,15 +56,32 @@ def build_catalog(
     if not modules_dir.is_dir():
         raise FileNotFoundError(f"{modules_dir} is not a directory")
     base = modules_dir.resolve().parent
-    drafts = []
+    reusable = {m.path: m for m in previous.modules} if previous is not None else {}
+    jobs = []
     for folder in module_folders(modules_dir):
-        display = folder.resolve().relative_to(base).as_posix()
-        drafts.append(load_module(folder, display))
+        old = reusable.get(folder)
+        jobs.append(
+            Job(
+                folder=folder,
+                display=folder.resolve().relative_to(base).as_posix(),
+                reuse_hash=old.content_hash if old is not None else None,
+            )
+        )
+    outcomes = run_jobs(
+        jobs,
+        links=links,
+        cache=cache,
+        workers=worker_count(
+            len(jobs) if workers is not None else _to_render(jobs, cache, links),
+            workers,
+        ),
+    )
+    drafts = [o.draft for o in outcomes]
     _check_site(drafts)
-    renderer = Renderer(links)
     modules: list[Module] = []
     broken: list[BrokenModule] = []
-    for draft in drafts:
+    for outcome in outcomes:
+        draft = outcome.draft
         if draft.has_errors or draft.module is None:
             broken.append(
                 BrokenModule(
@@ -65,16 +91,11 @@ def build_catalog(
                     problems=tuple(sorted(draft.problems)),
                 )
             )
+        elif outcome.reused:
+            modules.append(reusable[draft.path])
         else:
-            old = previous.get(draft.id or "") if previous is not None else None
-            if (
-                old is not None
-                and old.content_hash == draft.content_hash
-                and (old.path == draft.path)
-            ):
-                modules.append(old)
-            else:
-                modules.append(assemble(draft, renderer))
+            assert outcome.module is not None  # noqa: S101 - valid and not reused
+            modules.append(outcome.module)
     modules.sort(key=lambda m: (m.order, m.id))
     problems = tuple(sorted(p for d in drafts for p in d.problems))
     version = hashlib.sha256(
@@ -87,7 +108,25 @@ def build_catalog(
         version=version,
         by_id=MappingProxyType({m.id: m for m in modules}),
     )
-    return BuildResult(catalog=catalog, problems=problems)
+    rendered = sum(1 for o in outcomes if o.rendered)
+    return BuildResult(catalog=catalog, problems=problems, rendered=rendered)
+
+
+def _to_render(jobs: list[Job], cache: RenderCache | None, links: Links | None) -> int:
+    """How many modules will need rendering (a guess: errors are not known yet)."""
+    if cache is None and not any(job.reuse_hash for job in jobs):
+        return len(jobs)
+    count = 0
+    for job in jobs:
+        content_hash = quick_hash(job.folder)
+        if content_hash == job.reuse_hash:
+            continue
+        if cache is not None and (
+            cache.directory / f"{cache.key(job.folder, content_hash, links)}.pickle"
+        ).is_file():
+            continue
+        count += 1
+    return count
 
 
 def _check_site(drafts: list[ModuleDraft]) -> None:

@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
 from .problems import Problem
+
+
+def _rebuild(cls: type, values: dict[str, object]) -> object:
+    """Unpickle a frozen dataclass whose read-only mappings were sent as dicts."""
+    for name, value in values.items():
+        if isinstance(value, dict):
+            values[name] = MappingProxyType(value)
+    return cls(**values)
+
+
+class _Picklable:
+    """Pickle support for frozen dataclasses holding ``MappingProxyType`` fields
+    (which cannot be pickled): build workers and the render cache send modules
+    between processes and to disk."""
+
+    def __reduce__(self) -> tuple[object, tuple[type, dict[str, object]]]:
+        values = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, MappingProxyType):
+                value = dict(value)
+            values[f.name] = value
+        return _rebuild, (type(self), values)
 
 
 @dataclass(frozen=True)
@@ -119,7 +142,7 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Vignette:
+class Vignette(_Picklable):
     """A branching case; ``nodes`` maps node id to node, in written order."""
 
     id: str
@@ -245,7 +268,7 @@ class BrokenModule:
 
 
 @dataclass(frozen=True)
-class Catalog:
+class Catalog(_Picklable):
     """Every valid module, ordered by ``order``; immutable once built."""
 
     modules: tuple[Module, ...]
@@ -265,6 +288,8 @@ class BuildResult:
 
     catalog: Catalog
     problems: tuple[Problem, ...]
+    #: How many modules this build rendered (the rest were reused or broken).
+    rendered: int = 0
 
     @property
     def errors(self) -> tuple[Problem, ...]:

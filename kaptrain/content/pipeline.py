@@ -1,0 +1,145 @@
+"""Read, check and render module folders, in this process or in worker processes.
+
+Each module folder is one independent job: read and check its files, then
+render it unless it has errors or an unchanged rendering can be reused (from the
+previous catalog or the on-disk :class:`RenderCache`). When many modules need
+rendering and the machine has several CPUs, jobs run in a pool of spawned
+processes (spawn, not fork: the web app may hold threads and database
+connections that a fork would copy).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from .assemble import assemble
+from .blocks import Scan
+from .cache import RenderCache
+from .model import Module
+from .modules import ModuleDraft, _hash, list_files, load_module
+from .render import Links, Renderer
+
+log = logging.getLogger(__name__)
+
+#: Below this many modules to render, starting worker processes costs more than
+#: it saves (each worker imports the renderer, about 0.3 s).
+PARALLEL_MIN_MODULES = 8
+MAX_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Job:
+    """One module folder to read, with the hash of a rendering we could reuse."""
+
+    folder: Path
+    display: str
+    reuse_hash: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a job produced: the checked draft, and the module when it rendered
+    (None when it has errors or ``reused`` says to keep the previous one)."""
+
+    draft: ModuleDraft
+    module: Module | None
+    reused: bool = False
+    rendered: bool = False
+
+
+def quick_hash(folder: Path) -> str:
+    """The content hash a job will find, without parsing (just reading bytes)."""
+    return _hash(list_files(folder))
+
+
+def run_job(
+    job: Job, renderer: Renderer, cache: RenderCache | None, links: Links | None
+) -> Outcome:
+    """Read and check one folder; render it when it is valid and not cached."""
+    draft = load_module(job.folder, job.display)
+    if draft.has_errors or draft.module is None:
+        return Outcome(draft, None)
+    if job.reuse_hash == draft.content_hash:
+        return Outcome(draft, None, reused=True)
+    key = cache.key(job.folder, draft.content_hash, links) if cache else ""
+    module = cache.get(key) if cache else None
+    if module is not None:
+        return Outcome(draft, module)
+    module = assemble(draft, renderer)
+    if cache:
+        cache.put(key, module)
+    return Outcome(draft, module, rendered=True)
+
+
+def _slim(draft: ModuleDraft) -> ModuleDraft:
+    """Only what the site-wide rules and the catalog need, to keep pickles small."""
+    draft.items = {}
+    draft.files = {}
+    draft.references = {}
+    if draft.module is not None:
+        draft.module.split = None
+        draft.module.scan = Scan()
+    return draft
+
+
+_worker_renderers: dict[Links | None, Renderer] = {}
+
+
+def _worker(
+    jobs: list[Job], cache: RenderCache | None, links: Links | None
+) -> list[Outcome]:
+    renderer = _worker_renderers.get(links)
+    if renderer is None:
+        renderer = _worker_renderers[links] = Renderer(links)
+    outcomes = [run_job(job, renderer, cache, links) for job in jobs]
+    for outcome in outcomes:
+        _slim(outcome.draft)
+    return outcomes
+
+
+def worker_count(pending: int, workers: int | None) -> int:
+    """How many processes to use for ``pending`` modules to render."""
+    if workers is not None:
+        return max(1, min(workers, pending))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    cpus = cpus or os.cpu_count() or 1
+    if cpus < 2 or pending < PARALLEL_MIN_MODULES:
+        return 1
+    return min(cpus, MAX_WORKERS, pending)
+
+
+def run_jobs(
+    jobs: list[Job],
+    *,
+    links: Links | None,
+    cache: RenderCache | None,
+    workers: int,
+) -> list[Outcome]:
+    """Run every job, in order; in ``workers`` processes when more than one."""
+    if workers > 1:
+        try:
+            return _run_parallel(jobs, links, cache, workers)
+        except Exception as error:  # noqa: BLE001 - fall back, never fail a build
+            log.warning("parallel content build failed (%s); building serially", error)
+    renderer = Renderer(links)
+    return [run_job(job, renderer, cache, links) for job in jobs]
+
+
+def _run_parallel(
+    jobs: list[Job], links: Links | None, cache: RenderCache | None, workers: int
+) -> list[Outcome]:
+    # Interleaved chunks: neighbouring modules tend to be alike in size, so
+    # dealing them out like cards balances the workers.
+    chunks = [jobs[n::workers] for n in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_worker, chunk, cache, links) for chunk in chunks]
+        results = [future.result() for future in futures]
+    by_folder = {
+        outcome.draft.path: outcome for result in results for outcome in result
+    }
+    return [by_folder[job.folder] for job in jobs]
