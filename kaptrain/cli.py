@@ -130,37 +130,63 @@ content_cli = AppGroup("content", help="Check and reload course content.")
     help="Output format.",
 )
 def content_check(directory: Path | None, strict: bool, fmt: str) -> None:
-    """Check a modules folder (default: KAPTRAIN_MODULES_DIR) and list problems."""
+    """Check a modules folder (default: KAPTRAIN_MODULES_DIR) and list problems.
+
+    Exits 0 when clean, 1 on errors (or warnings with --strict), 2 when the
+    folder does not exist.
+    """
     from .content.check import run_check
 
     target = directory or Path(current_app.config["MODULES_DIR"])
-    sys.exit(run_check(target, strict=strict, fmt=fmt, out=sys.stdout))
+    if not target.is_dir() and fmt == "text":
+        source = "" if directory else " (KAPTRAIN_MODULES_DIR)"
+        click.echo(
+            f"{target}{source}: no such folder. Pass the folder that holds the "
+            "modules, for example: flask --app kaptrain content check modules",
+            err=True,
+        )
+        sys.exit(2)
+    sys.exit(run_check(target, strict=strict, fmt=fmt, out=sys.stdout))  # type: ignore[arg-type]
 
 
 @content_cli.command("reload")
-def content_reload() -> None:
+@click.option(
+    "--pidfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The server's pid file (default: instance/gunicorn.pid).",
+)
+def content_reload(pidfile: Path | None) -> None:
     """Rebuild the catalog, record versions, and tell a running server to reload."""
     from .catalog import content_state, record_module_versions
 
-    catalog = content_state().reload()
+    state = content_state()
+    catalog = state.reload()
+    if state.error:
+        click.echo(f"Error: {state.error}.", err=True)
+        sys.exit(1)
     record_module_versions(catalog)
     click.echo(
         f"{len(catalog.modules)} modules served, {len(catalog.broken)} left out "
-        "with errors."
+        f"with errors ({state.rendered} rendered in {state.build_seconds:.2f} s)."
     )
-    pidfile = Path(current_app.instance_path) / "gunicorn.pid"
-    if pidfile.exists():
-        try:
-            pid = int(pidfile.read_text().strip())
-            os.kill(pid, signal.SIGHUP)
-        except (ValueError, ProcessLookupError, PermissionError) as error:
-            click.echo(f"Could not signal the server in {pidfile}: {error}")
-        else:
-            click.echo(f"Told the server (pid {pid}) to reload its workers.")
-    else:
-        click.echo(
-            "No running server found (instance/gunicorn.pid); restart it to load."
-        )
+    for broken in catalog.broken:
+        errors = [p for p in broken.problems if p.is_error]
+        click.echo(f"  left out: {broken.name}: {errors[0] if errors else ''}")
+    _signal_server(pidfile or Path(current_app.instance_path) / "gunicorn.pid")
+
+
+def _signal_server(pidfile: Path) -> None:
+    """SIGHUP the gunicorn master: it starts fresh workers, which load the files."""
+    if not pidfile.exists():
+        click.echo(f"No running server found ({pidfile}); restart it to load.")
+        return
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (ValueError, OSError) as error:
+        click.echo(f"Could not signal the server in {pidfile}: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Told the server (pid {pid}) to reload its workers.")
 
 
 def register(app: Flask) -> None:
