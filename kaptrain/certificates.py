@@ -136,18 +136,27 @@ def format_hours(hours: object) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# Letters that do not decompose to a Latin-1 base letter plus an accent.
+_NEAREST = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ŀ": "L"}
+)
+
+
 def _latin1(text: str) -> str:
-    # Core PDF fonts cover Latin-1 only: decompose accents we cannot draw, then
-    # replace anything left, so no name can crash the PDF.
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(
-        c for c in decomposed if not unicodedata.combining(c) or c in "\u0327"
-    )
-    return (
-        unicodedata.normalize("NFC", kept)
-        .encode("latin-1", "replace")
-        .decode("latin-1")
-    )
+    """Text drawable with a core PDF font (Latin-1): keep what fits, strip accents
+    Latin-1 lacks, and replace anything else, so no name can crash the PDF."""
+    out = []
+    for char in unicodedata.normalize("NFC", text.translate(_NEAREST)):
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        base = "".join(
+            c
+            for c in unicodedata.normalize("NFKD", char)
+            if not unicodedata.combining(c)
+        )
+        out.append(base if base and all(ord(c) < 256 for c in base) else "?")
+    return "".join(out)
 
 
 def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
