@@ -18,7 +18,7 @@ from kaptrain.certificates import (
     normalize_code,
 )
 from kaptrain.extensions import db
-from kaptrain.models import Certificate, User
+from kaptrain.models import Certificate, User, utcnow
 from tests.learn_support import (
     MODULE_ID,
     QUIZ_URL,
@@ -88,7 +88,8 @@ def test_optional_items_do_not_block_completion(
 
 
 @pytest.fixture
-def certified(app: Any, client: Any, trainee: Any) -> Certificate:
+def earned(app: Any, client: Any, trainee: Any) -> Certificate:
+    """A certificate earned through the real pages."""
     client.post(f"{QUIZ_URL}/skip-pretest")
     finish_lessons(client)
     _pass_post_test(app, client, trainee)
@@ -97,7 +98,32 @@ def certified(app: Any, client: Any, trainee: Any) -> Certificate:
     return certificate
 
 
-def test_certificate_fields_are_snapshots(certified: Certificate, trainee: Any) -> None:
+@pytest.fixture
+def certified(app: Any, trainee: Any) -> Certificate:
+    """A certificate issued directly (cheaper, for the pages that show one)."""
+    with app.app_context():
+        module = current_catalog().get(MODULE_ID)
+        certificate = Certificate(
+            code=new_code(),
+            user_id=trainee.id,
+            module_id=MODULE_ID,
+            module_version=module.version,
+            module_title=module.title,
+            trainee_name=trainee.name,
+            ce_hours=module.ce_hours,
+            provider_name="Test Provider",
+            provider_approval="Approval 123",
+            completed_at=utcnow(),
+        )
+        db.session.add(certificate)
+        db.session.commit()
+        db.session.refresh(certificate)
+        db.session.expunge(certificate)
+    return certificate
+
+
+def test_certificate_fields_are_snapshots(earned: Certificate, trainee: Any) -> None:
+    certified = earned
     assert certified.user_id == trainee.id
     assert certified.trainee_name == "Łucja Ñúñez 李"
     assert certified.module_title == "Racial trauma: a complete example module"
@@ -113,8 +139,9 @@ def test_certificate_fields_are_snapshots(certified: Certificate, trainee: Any) 
 
 
 def test_issuing_again_keeps_one_certificate(
-    app: Any, certified: Certificate, trainee: Any
+    app: Any, earned: Certificate, trainee: Any
 ) -> None:
+    certified = earned
     with app.test_request_context():
         user = db.session.get(User, trainee.id)
         module = current_catalog().get(MODULE_ID)
