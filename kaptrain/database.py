@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -92,6 +92,9 @@ def insert_ignore(
         return 0
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(values).on_conflict_do_nothing()
-    result = db.session.execute(statement)
-    return max(result.rowcount or 0, 0)
+    # Count the rows RETURNING gives back: on PostgreSQL (psycopg 3, SQLAlchemy
+    # 2.1) rowcount of this statement is -1, which made every insert look ignored.
+    statement = (
+        insert(model).values(values).on_conflict_do_nothing().returning(literal(1))
+    )
+    return len(db.session.execute(statement).all())
