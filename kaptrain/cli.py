@@ -165,8 +165,9 @@ def content_reload(pidfile: Path | None) -> None:
         click.echo(f"Error: {state.error}.", err=True)
         sys.exit(1)
     record_module_versions(catalog)
+    served, left_out = len(catalog.modules), len(catalog.broken)
     click.echo(
-        f"{len(catalog.modules)} modules served, {len(catalog.broken)} left out "
+        f"{served} module{'' if served == 1 else 's'} served, {left_out} left out "
         f"with errors ({state.rendered} rendered in {state.build_seconds:.2f} s)."
     )
     for broken in catalog.broken:

@@ -1,0 +1,133 @@
+"""Build machinery: worker processes, the on-disk render cache, picklable models."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.gen_modules import generate_tree
+from kaptrain.content import build_catalog
+from kaptrain.content.cache import RenderCache
+from kaptrain.content.pipeline import PARALLEL_MIN_MODULES, worker_count
+
+CONTENT = Path(__file__).parent / "content"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_tree(tmp_path_factory.mktemp("gen") / "modules", 3, 2)
+
+
+def test_generated_tree_is_valid(generated: Path) -> None:
+    result = build_catalog(generated, workers=1)
+    assert result.problems == ()
+    assert [m.id for m in result.catalog.modules] == [
+        "bench-001",
+        "bench-002",
+        "bench-003",
+    ]
+    assert len(result.catalog.modules[0].lessons) == 2
+
+
+def test_generator_is_deterministic(tmp_path: Path) -> None:
+    one = generate_tree(tmp_path / "one", 2, 1)
+    two = generate_tree(tmp_path / "two", 2, 1)
+    for path in one.rglob("*.md"):
+        assert path.read_bytes() == (two / path.relative_to(one)).read_bytes()
+
+
+def test_worker_processes_build_the_same_catalog(generated: Path) -> None:
+    serial = build_catalog(generated, workers=1)
+    parallel = build_catalog(generated, workers=2)
+    assert parallel.catalog == serial.catalog
+    assert parallel.rendered == serial.rendered == 3
+
+
+def test_worker_processes_keep_broken_modules_and_site_rules(tmp_path: Path) -> None:
+    tree = generate_tree(tmp_path / "modules", 3, 1)
+    module = tree / "bench-003" / "module.md"
+    module.write_text(module.read_text().replace("id: bench-003", "id: bench-001"))
+    shutil.copytree(CONTENT / "l1-broken-link", tree / "zz-broken")
+    serial = build_catalog(tree, workers=1)
+    parallel = build_catalog(tree, workers=2)
+    assert parallel.problems == serial.problems
+    assert parallel.catalog == serial.catalog
+    assert [m.id for m in parallel.catalog.modules] == ["bench-002"]
+    assert {p.code for p in parallel.problems} >= {"M2", "L1"}
+
+
+@pytest.mark.parametrize(
+    ("pending", "workers", "expected"),
+    [(PARALLEL_MIN_MODULES - 1, None, 1), (100, 1, 1), (3, 8, 3), (0, None, 1)],
+)
+def test_worker_count(pending: int, workers: int | None, expected: int) -> None:
+    assert worker_count(pending, workers) == expected
+
+
+def test_models_round_trip_through_pickle() -> None:
+    catalog = build_catalog(CONTENT / "complete-module").catalog
+    again = pickle.loads(pickle.dumps(catalog))  # noqa: S301 - our own bytes
+    assert again == catalog
+    vignette = again.get("complete-module").item("first-session")
+    with pytest.raises(TypeError):
+        vignette.nodes["x"] = None  # type: ignore[index]
+    with pytest.raises(TypeError):
+        again.by_id["x"] = None  # type: ignore[index]
+
+
+def test_render_cache_serves_unchanged_modules(generated: Path, tmp_path: Path) -> None:
+    cache = RenderCache(tmp_path / "cache")
+    first = build_catalog(generated, cache=cache, workers=1)
+    second = build_catalog(generated, cache=cache, workers=1)
+    assert (first.rendered, second.rendered) == (3, 0)
+    assert second.catalog == first.catalog
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 3
+
+
+def test_render_cache_misses_when_files_change(tmp_path: Path) -> None:
+    tree = generate_tree(tmp_path / "modules", 2, 1)
+    cache = RenderCache(tmp_path / "cache")
+    build_catalog(tree, cache=cache, workers=1)
+    lesson = tree / "bench-002" / "lesson-01.md"
+    lesson.write_text(lesson.read_text() + "\nA new last line.\n")
+    result = build_catalog(tree, cache=cache, workers=1)
+    assert result.rendered == 1
+    html = result.catalog.get("bench-002").item("lesson-1").html
+    assert "A new last line." in html
+
+
+def test_corrupt_cache_files_are_ignored(tmp_path: Path) -> None:
+    tree = generate_tree(tmp_path / "modules", 1, 1)
+    cache = RenderCache(tmp_path / "cache")
+    first = build_catalog(tree, cache=cache, workers=1)
+    for entry in (tmp_path / "cache").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    again = build_catalog(tree, cache=cache, workers=1)
+    assert again.rendered == 1
+    assert again.catalog == first.catalog
+
+
+def test_cache_keys_differ_by_salt_and_links(tmp_path: Path) -> None:
+    from kaptrain.content import Links
+
+    folder = tmp_path / "m"
+    plain = RenderCache(tmp_path).key(folder, "h", None)
+    assert RenderCache(tmp_path, salt="x").key(folder, "h", None) != plain
+    links = Links(item=lambda m, i: f"/x/{m}/{i}")
+    assert RenderCache(tmp_path).key(folder, "h", links) != plain
+    assert RenderCache(tmp_path).key(folder, "h2", None) != plain
+
+
+def test_prune_removes_only_old_entries(tmp_path: Path) -> None:
+    import os
+
+    cache = RenderCache(tmp_path)
+    old, new = tmp_path / "old.pickle", tmp_path / "new.pickle"
+    old.write_bytes(b"x")
+    new.write_bytes(b"x")
+    os.utime(old, (1, 1))
+    assert cache.prune() == 1
+    assert not old.exists() and new.exists()
