@@ -22,7 +22,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    # HTML is listed first so that "*/*" (curl, scripts) gets the HTML page; only
+    # a client that prefers JSON explicitly gets JSON.
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" or request.path.startswith("/api/")
 
 

@@ -48,6 +48,7 @@ def _pg_schema() -> Iterator[None]:
     if not PG_URL:
         yield
         return
+    _create_pg_database_if_missing(PG_URL)
     app = create_app(_base_config(database_url=PG_URL))
     with app.app_context():
         db.drop_all()
@@ -57,6 +58,29 @@ def _pg_schema() -> Iterator[None]:
         db.session.remove()
         db.engine.dispose()
     yield
+
+
+def _create_pg_database_if_missing(url: str) -> None:
+    """Create the test database named by the URL, so a developer needs no setup."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    name = make_url(url).database
+    try:
+        engine = pg_admin_engine()
+        with engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    except OperationalError as error:
+        pytest.exit(
+            f"KAPTRAIN_TEST_DATABASE_URL: cannot reach PostgreSQL ({error.orig}). "
+            "Start the server or unset the variable to test on SQLite.",
+            returncode=2,
+        )
 
 
 def _base_config(database_url: str, **extra: Any) -> dict[str, Any]:
@@ -77,8 +101,10 @@ def _base_config(database_url: str, **extra: Any) -> dict[str, Any]:
 
 
 def _truncate_all() -> None:
-    names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    # DELETE, children first, is several times faster than TRUNCATE on the tiny
+    # tables a test leaves behind (TRUNCATE rewrites every table's files).
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 
