@@ -1,0 +1,775 @@
+"""The route x role access matrix: every rule and method in ``app.url_map`` (but
+``static``) for anonymous, trainee A, trainee B (A's cohort), A's supervisor,
+another cohort's supervisor, an author and an admin.
+
+``TABLE`` declares, per route, how to fill its URL from A's records and what each
+role must get. ``test_every_route_is_in_the_table`` fails, naming the route, when
+a rule in the URL map has no row, so a new route cannot ship unchecked.
+
+The cells share one world per module (a database of its own, so the per-test
+truncation of other fixtures cannot touch it). A cell that would change what
+later cells rely on gets fresh records from its row's ``prepare`` (a new journal
+entry, run, member or target account), and a cell whose action ends the actor's
+own account or password acts as a fresh copy of the role (same roles and cohorts).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from kaptrain import create_app
+from kaptrain.certificates import new_code
+from kaptrain.extensions import db
+from kaptrain.models import (
+    Certificate,
+    Cohort,
+    CohortMember,
+    JournalEntry,
+    QuizAttempt,
+    User,
+    UserRole,
+    VignetteRun,
+)
+from tests.conftest import PASSWORD, PG_URL, _base_config, pg_admin_engine
+from tests.learn_support import MODULE_ID, fixture_config
+from tests.test_supervise_support import SECRET, seed_trainee
+
+ROLES = (
+    "anonymous",
+    "trainee_a",
+    "trainee_b",
+    "supervisor_a",
+    "supervisor_other",
+    "author",
+    "admin",
+)
+NEW_PASSWORD = "copper-meadow-violin-58"
+LESSON = "defining-racial-trauma"
+QUIZ = "post-test"
+VIGNETTE = "first-session"
+EVALUATION = "course-evaluation"
+
+_serial = itertools.count(1)
+
+
+# --------------------------------------------------------------------------- world
+
+
+@dataclass
+class World:
+    """The shared records: people by role and A's records the URLs point at."""
+
+    app: Flask
+    users: dict[str, User]
+    cohort_id: int
+    other_cohort_id: int
+    attempt_id: int = 0
+    run_id: int = 0
+    shared_entry_id: int = 0
+    private_entry_id: int = 0
+    certificate_code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def a(self) -> User:
+        return self.users["trainee_a"]
+
+    def invite_code(self) -> str:
+        with self.app.app_context():
+            return db.session.get(Cohort, self.cohort_id).invite_code
+
+
+def add_user(
+    roles: tuple[str, ...],
+    *,
+    name: str | None = None,
+    cohort_id: int | None = None,
+    supervises: tuple[int, ...] = (),
+) -> User:
+    """A user, created in the current app context and detached."""
+    from kaptrain.passwords import hash_password
+
+    n = next(_serial)
+    user = User(
+        email=f"{roles[0]}-{n}-{uuid.uuid4().hex[:6]}@example.org",
+        name=name or f"Matrix {roles[0]} {n}",
+        password_hash=hash_password(PASSWORD),
+        active=True,
+    )
+    user.role_rows = [UserRole(role=r) for r in roles]
+    db.session.add(user)
+    db.session.flush()
+    if cohort_id is not None:
+        db.session.add(CohortMember(cohort_id=cohort_id, user_id=user.id))
+    for supervised in supervises:
+        db.session.get(Cohort, supervised).supervisors.append(user)
+    db.session.commit()
+    db.session.refresh(user)
+    db.session.expunge(user)
+    return user
+
+
+def build_world(app: Flask) -> World:
+    """Two cohorts, the seven roles, and A's records (see seed_trainee)."""
+    from kaptrain.accounts import new_invite_code
+
+    with app.app_context():
+        cohort = Cohort(name="Spring cohort", invite_code=new_invite_code())
+        other = Cohort(name="Autumn cohort", invite_code=new_invite_code())
+        db.session.add_all([cohort, other])
+        db.session.commit()
+        users = {
+            "supervisor_a": add_user(("supervisor",), supervises=(cohort.id,)),
+            "supervisor_other": add_user(("supervisor",), supervises=(other.id,)),
+            "author": add_user(("author",)),
+            "admin": add_user(("admin",)),
+            "trainee_a": add_user(("trainee",), name="Tara A", cohort_id=cohort.id),
+            "trainee_b": add_user(("trainee",), name="Pat B", cohort_id=cohort.id),
+        }
+        world = World(app, users, cohort.id, other.id)
+        ids = seed_trainee(world.a.id)
+        world.shared_entry_id = ids["shared"]
+        world.private_entry_id = ids["private"]
+        world.run_id = ids["run"]
+        world.attempt_id = db.session.execute(
+            select(QuizAttempt.id).where(
+                QuizAttempt.user_id == world.a.id, QuizAttempt.kind == "post"
+            )
+        ).scalar_one()
+        # A real code, so that only the owner check can refuse it.
+        certificate = db.session.execute(
+            select(Certificate).where(Certificate.user_id == world.a.id)
+        ).scalar_one()
+        certificate.code = new_code()
+        db.session.commit()
+        world.certificate_code = certificate.code
+        outsider = add_user(("trainee",), cohort_id=other.id)
+        seed_trainee(outsider.id, certify=False)
+    return world
+
+
+@contextmanager
+def _module_database(tmp: Path) -> Iterator[str]:
+    """A database for this module alone: a SQLite file, or a new PostgreSQL one."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp / 'matrix.db'}"
+        return
+    name = f"{make_url(PG_URL).database}_matrix_{uuid.uuid4().hex[:8]}"
+    admin = pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One app and world for every cell of the matrix."""
+    tmp = tmp_path_factory.mktemp("matrix")
+    with _module_database(tmp) as url:
+        application = create_app(_base_config(url, **fixture_config(tmp)))
+        with application.app_context():
+            db.create_all()
+        yield build_world(application)
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# ------------------------------------------------------------- fresh per-cell data
+
+
+def fresh_entry(w: World) -> dict[str, Any]:
+    """A new private entry of A's, for cells that edit, share or delete one."""
+    with w.app.app_context():
+        entry = JournalEntry(
+            user_id=w.a.id, module_id=MODULE_ID, body="Fresh entry", shared=False
+        )
+        db.session.add(entry)
+        db.session.commit()
+        return {"entry": entry.id}
+
+
+def fresh_run(w: World) -> dict[str, Any]:
+    """A new unfinished run of A's through the case."""
+    from kaptrain.catalog import current_catalog
+
+    with w.app.app_context():
+        module = current_catalog().get(MODULE_ID)
+        number = db.session.execute(
+            select(func.coalesce(func.max(VignetteRun.number), 0)).where(
+                VignetteRun.user_id == w.a.id
+            )
+        ).scalar_one()
+        run = VignetteRun(
+            user_id=w.a.id,
+            module_id=MODULE_ID,
+            vignette_id=VIGNETTE,
+            number=number + 1,
+            module_version=module.version,
+            content_hash=module.content_hash,
+            current_node="arrival",
+        )
+        db.session.add(run)
+        db.session.commit()
+        return {"run": run.id}
+
+
+def fresh_member(w: World) -> dict[str, Any]:
+    """A new trainee in A's cohort (to be removed)."""
+    with w.app.app_context():
+        return {"user": add_user(("trainee",), cohort_id=w.cohort_id).id}
+
+
+def fresh_account(w: World) -> dict[str, Any]:
+    """A new trainee outside every cohort (to be added, deactivated or reset)."""
+    with w.app.app_context():
+        user = add_user(("trainee",))
+        return {"user": user.id, "email": user.email}
+
+
+def fresh_reset_token(w: World) -> dict[str, Any]:
+    """A one-time reset link for a new account."""
+    from kaptrain.accounts import issue_reset_link
+
+    with w.app.app_context():
+        user = add_user(("trainee",))
+        issuer = db.session.get(User, w.users["admin"].id)
+        target = db.session.get(User, user.id)
+        return {"token": issue_reset_link(issuer, target)}
+
+
+def fresh_email(_w: World) -> dict[str, Any]:
+    return {"email": f"new-{uuid.uuid4().hex[:10]}@example.org"}
+
+
+# ------------------------------------------------------------------------- table
+
+OK = "ok"  # the route's normal success (Route.ok)
+LOGIN = "login"  # a redirect to the sign-in page that names where to return
+
+Expect = str | int
+
+
+def cells(
+    anonymous: Expect,
+    a: Expect,
+    b: Expect,
+    sup: Expect,
+    other: Expect,
+    author: Expect,
+    admin: Expect,
+) -> dict[str, Expect]:
+    return dict(zip(ROLES, (anonymous, a, b, sup, other, author, admin), strict=True))
+
+
+PUBLIC = cells(OK, OK, OK, OK, OK, OK, OK)
+SIGNED_IN = cells(LOGIN, OK, OK, OK, OK, OK, OK)
+# Trainee pages about oneself (admins pass every role check and see their own).
+TRAINEE = cells(LOGIN, OK, OK, 403, 403, 403, OK)
+# Trainee pages about one of A's records: only A; everyone else's is not found.
+A_ONLY = cells(LOGIN, OK, 404, 403, 403, 403, 404)
+# Supervisor pages about A or A's cohort.
+A_SUPERVISOR = cells(LOGIN, 403, 403, OK, 404, 403, OK)
+ANY_SUPERVISOR = cells(LOGIN, 403, 403, OK, OK, 403, OK)
+AUTHOR = cells(LOGIN, 403, 403, 403, 403, OK, OK)
+ADMIN = cells(LOGIN, 403, 403, 403, 403, 403, OK)
+# Sign-in and registration: signed-in people are sent on.
+ANONYMOUS_ONLY = cells(OK, 302, 302, 302, 302, 302, 302)
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    method: str
+    url: Callable[[World, Params], str]
+    expect: dict[str, Expect]
+    data: Callable[[World, Params], dict[str, Any]] | None = None
+    ok: tuple[int, ...] = ()
+    prepare: Callable[[World], Params] | None = None
+    # The action ends the actor's own account or password: use a copy of the role.
+    own_account: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.rule, self.method)
+
+    def success(self) -> tuple[int, ...]:
+        if self.ok:
+            return self.ok
+        return (200,) if self.method == "GET" else (302, 303)
+
+
+def _m(path: str = "") -> Callable[[World, Params], str]:
+    return lambda _w, _p: f"/modules/{MODULE_ID}{path}"
+
+
+def _const(url: str) -> Callable[[World, Params], str]:
+    return lambda _w, _p: url
+
+
+def _nodata(_w: World, _p: Params) -> dict[str, Any]:
+    return {}
+
+
+A_ATTEMPT = "/modules/<module_id>/<item_id>/attempts/<int:attempt_id>"
+A_RUN = "/modules/<module_id>/<item_id>/runs/<int:run_id>"
+COHORT = "/supervise/cohorts/<int:cohort_id>"
+TRAINEE_URL = "/supervise/trainees/<int:user_id>"
+
+
+def _cohort(path: str = "") -> Callable[[World, Params], str]:
+    return lambda w, _p: f"/supervise/cohorts/{w.cohort_id}{path}"
+
+
+def _password_form(_w: World, _p: Params) -> dict[str, Any]:
+    return {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+
+
+TABLE: tuple[Route, ...] = (
+    # main
+    Route("/", "GET", _const("/"), cells(OK, 302, 302, OK, OK, OK, OK)),
+    Route("/healthz", "GET", _const("/healthz"), PUBLIC),
+    Route("/support", "GET", _const("/support"), PUBLIC),
+    # auth
+    Route("/login", "GET", _const("/login"), ANONYMOUS_ONLY),
+    Route(
+        "/login",
+        "POST",
+        _const("/login"),
+        cells(OK, 302, 302, 302, 302, 302, 302),
+        data=lambda w, _p: {"email": w.a.email, "password": PASSWORD},
+    ),
+    Route("/logout", "POST", _const("/logout"), SIGNED_IN),
+    Route("/register", "GET", _const("/register"), ANONYMOUS_ONLY),
+    Route(
+        "/register",
+        "POST",
+        _const("/register"),
+        cells(OK, 302, 302, 302, 302, 302, 302),
+        data=lambda w, p: {
+            "invite_code": w.invite_code(),
+            "name": "New Person",
+            "email": p["email"],
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+        prepare=fresh_email,
+    ),
+    Route(
+        "/reset/<token>",
+        "GET",
+        lambda _w, p: f"/reset/{p['token']}",
+        PUBLIC,
+        prepare=fresh_reset_token,
+    ),
+    Route(
+        "/reset/<token>",
+        "POST",
+        lambda _w, p: f"/reset/{p['token']}",
+        PUBLIC,
+        data=lambda _w, _p: {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        prepare=fresh_reset_token,
+    ),
+    Route("/account/password", "GET", _const("/account/password"), SIGNED_IN),
+    Route(
+        "/account/password",
+        "POST",
+        _const("/account/password"),
+        SIGNED_IN,
+        data=_password_form,
+        own_account=True,
+    ),
+    # account
+    Route("/account", "GET", _const("/account"), SIGNED_IN),
+    Route("/account/data.json", "GET", _const("/account/data.json"), SIGNED_IN),
+    Route("/account/data.zip", "GET", _const("/account/data.zip"), SIGNED_IN),
+    Route("/account/delete", "GET", _const("/account/delete"), SIGNED_IN),
+    Route(
+        "/account/delete",
+        "POST",
+        _const("/account/delete"),
+        SIGNED_IN,
+        data=lambda _w, _p: {"password": PASSWORD, "confirm": "DELETE"},
+        own_account=True,
+    ),
+    # learn: catalog, module, items
+    Route("/modules", "GET", _const("/modules"), TRAINEE),
+    Route("/progress", "GET", _const("/progress"), TRAINEE),
+    Route("/modules/<module_id>", "GET", _m(), TRAINEE),
+    Route(
+        "/modules/<module_id>/media/<path:name>", "GET", _m("/media/model.png"), TRAINEE
+    ),
+    Route("/modules/<module_id>/<item_id>", "GET", _m(f"/{LESSON}"), TRAINEE),
+    Route(
+        "/modules/<module_id>/<item_id>/complete",
+        "POST",
+        _m(f"/{LESSON}/complete"),
+        TRAINEE,
+    ),
+    Route(
+        "/modules/<module_id>/<item_id>/start",
+        "POST",
+        _m(f"/{QUIZ}/start"),
+        TRAINEE,
+        data=lambda _w, _p: {"kind": "post"},
+    ),
+    Route(
+        "/modules/<module_id>/<item_id>/skip-pretest",
+        "POST",
+        _m(f"/{QUIZ}/skip-pretest"),
+        TRAINEE,
+    ),
+    Route(
+        A_ATTEMPT,
+        "GET",
+        lambda w, _p: f"/modules/{MODULE_ID}/{QUIZ}/attempts/{w.attempt_id}",
+        A_ONLY,
+    ),
+    Route(
+        A_ATTEMPT,
+        "POST",
+        lambda w, _p: f"/modules/{MODULE_ID}/{QUIZ}/attempts/{w.attempt_id}",
+        A_ONLY,
+        data=lambda _w, _p: {"q-rbts-injury": "1"},
+    ),
+    Route(
+        "/modules/<module_id>/<item_id>/runs", "POST", _m(f"/{VIGNETTE}/runs"), TRAINEE
+    ),
+    Route(
+        A_RUN,
+        "POST",
+        lambda _w, p: f"/modules/{MODULE_ID}/{VIGNETTE}/runs/{p['run']}",
+        A_ONLY,
+        data=lambda _w, _p: {"step": "0", "choice": "1"},
+        prepare=fresh_run,
+    ),
+    Route(
+        "/modules/<module_id>/<item_id>/evaluation",
+        "POST",
+        _m(f"/{EVALUATION}/evaluation"),
+        TRAINEE,
+        data=lambda _w, _p: {"rating-objectives-met": "5", "rating-relevant": "4"},
+    ),
+    # learn: journal
+    Route("/journal", "GET", _const("/journal"), TRAINEE),
+    Route(
+        "/journal",
+        "POST",
+        _const("/journal"),
+        TRAINEE,
+        data=lambda _w, _p: {"module_id": MODULE_ID, "body": "A matrix entry"},
+    ),
+    Route("/journal/journal.<fmt>", "GET", _const("/journal/journal.json"), TRAINEE),
+    Route(
+        "/journal/<int:entry_id>/edit",
+        "GET",
+        lambda w, _p: f"/journal/{w.private_entry_id}/edit",
+        A_ONLY,
+    ),
+    Route(
+        "/journal/<int:entry_id>/edit",
+        "POST",
+        lambda _w, p: f"/journal/{p['entry']}/edit",
+        A_ONLY,
+        data=lambda _w, _p: {"body": "Edited"},
+        prepare=fresh_entry,
+    ),
+    Route(
+        "/journal/<int:entry_id>/share",
+        "POST",
+        lambda _w, p: f"/journal/{p['entry']}/share",
+        A_ONLY,
+        data=lambda _w, _p: {"shared": "1"},
+        prepare=fresh_entry,
+    ),
+    Route(
+        "/journal/<int:entry_id>/delete",
+        "GET",
+        lambda w, _p: f"/journal/{w.shared_entry_id}/delete",
+        A_ONLY,
+    ),
+    Route(
+        "/journal/<int:entry_id>/delete",
+        "POST",
+        lambda _w, p: f"/journal/{p['entry']}/delete",
+        A_ONLY,
+        prepare=fresh_entry,
+    ),
+    # learn: certificates and verification
+    Route(
+        "/certificates/<code>",
+        "GET",
+        lambda w, _p: f"/certificates/{w.certificate_code}",
+        A_ONLY,
+    ),
+    Route(
+        "/certificates/<code>.pdf",
+        "GET",
+        lambda w, _p: f"/certificates/{w.certificate_code}.pdf",
+        A_ONLY,
+    ),
+    Route("/verify", "GET", _const("/verify"), PUBLIC),
+    Route(
+        "/verify/<code>", "GET", lambda w, _p: f"/verify/{w.certificate_code}", PUBLIC
+    ),
+    # supervise
+    Route("/supervise/", "GET", _const("/supervise/"), ANY_SUPERVISOR),
+    Route("/supervise/cohorts", "GET", _const("/supervise/cohorts"), ANY_SUPERVISOR),
+    Route(
+        "/supervise/cohorts",
+        "POST",
+        _const("/supervise/cohorts"),
+        ANY_SUPERVISOR,
+        data=lambda _w, _p: {"name": "Matrix cohort"},
+    ),
+    Route(COHORT, "GET", _cohort(), A_SUPERVISOR),
+    Route(COHORT + "/members", "GET", _cohort("/members"), A_SUPERVISOR),
+    Route(
+        COHORT + "/members",
+        "POST",
+        _cohort("/members"),
+        A_SUPERVISOR,
+        data=lambda _w, p: {"email": p["email"]},
+        prepare=fresh_account,
+    ),
+    Route(
+        COHORT + "/members/<int:user_id>/remove",
+        "POST",
+        lambda w, p: f"/supervise/cohorts/{w.cohort_id}/members/{p['user']}/remove",
+        A_SUPERVISOR,
+        prepare=fresh_member,
+    ),
+    Route(
+        COHORT + "/name",
+        "POST",
+        _cohort("/name"),
+        A_SUPERVISOR,
+        data=lambda _w, _p: {"name": "Spring cohort"},
+    ),
+    Route(COHORT + "/invite", "POST", _cohort("/invite"), A_SUPERVISOR),
+    Route(COHORT + "/gain", "GET", _cohort("/gain"), A_SUPERVISOR),
+    Route(
+        COHORT + "/export/progress.csv",
+        "GET",
+        _cohort("/export/progress.csv"),
+        A_SUPERVISOR,
+    ),
+    Route(
+        COHORT + "/export/attempts.csv",
+        "GET",
+        _cohort("/export/attempts.csv"),
+        A_SUPERVISOR,
+    ),
+    Route(
+        TRAINEE_URL, "GET", lambda w, _p: f"/supervise/trainees/{w.a.id}", A_SUPERVISOR
+    ),
+    Route(
+        TRAINEE_URL + "/modules/<module_id>",
+        "GET",
+        lambda w, _p: f"/supervise/trainees/{w.a.id}/modules/{MODULE_ID}",
+        A_SUPERVISOR,
+    ),
+    Route(
+        TRAINEE_URL + "/entries/<int:entry_id>/comments",
+        "POST",
+        lambda w, _p: (
+            f"/supervise/trainees/{w.a.id}/entries/{w.shared_entry_id}/comments"
+        ),
+        A_SUPERVISOR,
+        data=lambda w, _p: {f"entry-{w.shared_entry_id}-body": "Thank you."},
+    ),
+    Route(
+        TRAINEE_URL + "/reset-link",
+        "POST",
+        lambda w, _p: f"/supervise/trainees/{w.a.id}/reset-link",
+        A_SUPERVISOR,
+        ok=(200,),
+    ),
+    Route(
+        "/supervise/modules/<module_id>/analysis",
+        "GET",
+        lambda w, _p: f"/supervise/modules/{MODULE_ID}/analysis?cohort={w.cohort_id}",
+        A_SUPERVISOR,
+    ),
+    # author
+    Route("/author/", "GET", _const("/author/"), AUTHOR),
+    Route("/author/analysis", "GET", _const("/author/analysis"), AUTHOR),
+    Route(
+        "/author/analysis/<module_id>",
+        "GET",
+        _const(f"/author/analysis/{MODULE_ID}"),
+        AUTHOR,
+    ),
+    Route(
+        "/author/preview/<name>", "GET", _const(f"/author/preview/{MODULE_ID}"), AUTHOR
+    ),
+    Route(
+        "/author/preview/<name>/<item_id>",
+        "GET",
+        _const(f"/author/preview/{MODULE_ID}/{QUIZ}"),
+        AUTHOR,
+    ),
+    Route(
+        "/author/preview/<name>/media/<path:filename>",
+        "GET",
+        _const(f"/author/preview/{MODULE_ID}/media/model.png"),
+        AUTHOR,
+    ),
+    # admin
+    Route("/admin/users", "GET", _const("/admin/users"), ADMIN),
+    Route(
+        "/admin/users",
+        "POST",
+        _const("/admin/users"),
+        ADMIN,
+        data=lambda _w, p: {"name": "Made", "email": p["email"], "roles": ["trainee"]},
+        ok=(200,),
+        prepare=fresh_email,
+    ),
+    Route(
+        "/admin/users/<int:user_id>",
+        "GET",
+        lambda w, _p: f"/admin/users/{w.a.id}",
+        ADMIN,
+    ),
+    Route(
+        "/admin/users/<int:user_id>",
+        "POST",
+        lambda w, _p: f"/admin/users/{w.a.id}",
+        ADMIN,
+        data=lambda _w, _p: {"roles": ["trainee"]},
+    ),
+    Route(
+        "/admin/users/<int:user_id>/active",
+        "POST",
+        lambda _w, p: f"/admin/users/{p['user']}/active",
+        ADMIN,
+        prepare=fresh_account,
+    ),
+    Route(
+        "/admin/users/<int:user_id>/reset-link",
+        "POST",
+        lambda w, _p: f"/admin/users/{w.a.id}/reset-link",
+        ADMIN,
+        ok=(200,),
+    ),
+    Route("/admin/audit", "GET", _const("/admin/audit"), ADMIN),
+)
+
+ROUTES = {route.key: route for route in TABLE}
+assert len(ROUTES) == len(TABLE), "a route is listed twice in TABLE"
+
+
+# ------------------------------------------------------------------------ running
+
+
+def clone(w: World, role: str) -> User:
+    """A new user with the same roles, cohort and supervision as ``role``."""
+    original = w.users[role]
+    with w.app.app_context():
+        cohort_ids = db.session.execute(
+            select(CohortMember.cohort_id).where(CohortMember.user_id == original.id)
+        ).scalars()
+        supervised = db.session.get(User, original.id).supervised_cohorts
+        return add_user(
+            tuple(sorted(original.roles)),
+            cohort_id=next(iter(cohort_ids), None),
+            supervises=tuple(c.id for c in supervised),
+        )
+
+
+def signed_in_client(w: World, user: User | None) -> Any:
+    client = w.app.test_client()
+    if user is not None:
+        response = client.post(
+            "/login", data={"email": user.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302, f"sign-in as {user.email} failed"
+    return client
+
+
+def call(client: Any, method: str, url: str, data: dict[str, Any], **kw: Any) -> Any:
+    response = client.open(url, method=method, data=data or None, **kw)
+    # Read and close streamed bodies (CSV) as a server would, ending their context.
+    response.get_data()
+    response.close()
+    return response
+
+
+def verdict(route: Route, expect: Expect, response: Any) -> bool:
+    status = response.status_code
+    if expect == OK:
+        return status in route.success()
+    if expect == LOGIN:
+        location = urlsplit(response.headers.get("Location", ""))
+        return status == 302 and location.path == "/login" and "next=" in location.query
+    return status == expect
+
+
+def run_cell(w: World, route: Route, role: str) -> tuple[str, Any]:
+    params = route.prepare(w) if route.prepare else {}
+    actor = None if role == "anonymous" else w.users[role]
+    if actor is not None and route.own_account:
+        actor = clone(w, role)
+    client = signed_in_client(w, actor)
+    url = route.url(w, params)
+    data = route.data(w, params) if route.data else {}
+    return url, call(client, route.method, url, data)
+
+
+CELLS = [
+    pytest.param(route.key, role, id=f"{route.method} {route.rule} as {role}")
+    for route in TABLE
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("key", "role"), CELLS)
+def test_access_cell(shared: World, key: tuple[str, str], role: str) -> None:
+    """One route for one role gets exactly the declared answer."""
+    route = ROUTES[key]
+    expect = route.expect[role]
+    url, response = run_cell(shared, route, role)
+    location = response.headers.get("Location", "")
+    assert verdict(route, expect, response), (
+        f"{route.method} {url} as {role}: expected {expect!r}"
+        f"{' ' + str(route.success()) if expect == OK else ''}, "
+        f"got {response.status_code} {location}"
+    )
+    if expect not in (OK, 302):
+        # A refusal says nothing about A's records.
+        assert SECRET.encode() not in response.data
+        assert shared.a.email.encode() not in response.data
+
+
+def test_every_route_is_in_the_table(shared: World) -> None:
+    """A route in the URL map without a row in TABLE fails here, by name."""
+    in_map = {
+        (rule.rule, method)
+        for rule in shared.app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    }
+    missing = sorted(in_map - ROUTES.keys())
+    stale = sorted(ROUTES.keys() - in_map)
+    assert not missing, f"routes missing from the access matrix TABLE: {missing}"
+    assert not stale, f"TABLE rows for routes that no longer exist: {stale}"
