@@ -773,3 +773,257 @@ def test_every_route_is_in_the_table(shared: World) -> None:
     stale = sorted(ROUTES.keys() - in_map)
     assert not missing, f"routes missing from the access matrix TABLE: {missing}"
     assert not stale, f"TABLE rows for routes that no longer exist: {stale}"
+
+
+# ------------------------------------------- extra form fields and ids in URLs
+
+
+def _db(w: World, model: type[Any], ident: int) -> Any:
+    with w.app.app_context():
+        row = db.session.get(model, ident)
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
+def test_register_ignores_role_user_and_cohort_fields(shared: World) -> None:
+    email = fresh_email(shared)["email"]
+    client = signed_in_client(shared, None)
+    response = client.post(
+        "/register",
+        data={
+            "invite_code": shared.invite_code(),
+            "name": "Eve Extra",
+            "email": email,
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            "role": "admin",
+            "roles": ["admin", "supervisor"],
+            "user_id": str(shared.a.id),
+            "cohort_id": str(shared.other_cohort_id),
+        },
+    )
+    assert response.status_code == 302
+    with shared.app.app_context():
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        cohorts = {m.cohort_id for m in user.memberships}
+        assert user.roles == {"trainee"}
+        assert user.id != shared.a.id
+        assert cohorts == {shared.cohort_id}
+        assert db.session.get(User, shared.a.id).name == "Tara A"
+
+
+def test_new_entry_ignores_user_id(shared: World) -> None:
+    body = f"mine-{uuid.uuid4().hex}"
+    client = signed_in_client(shared, shared.a)
+    data = {
+        "module_id": MODULE_ID,
+        "body": body,
+        "user_id": shared.users["trainee_b"].id,
+    }
+    assert client.post("/journal", data=data).status_code == 302
+    with shared.app.app_context():
+        owner = db.session.execute(
+            select(JournalEntry.user_id).where(JournalEntry.body == body)
+        ).scalar_one()
+    assert owner == shared.a.id
+
+
+def test_journal_edit_ignores_user_id(shared: World) -> None:
+    entry = fresh_entry(shared)["entry"]
+    client = signed_in_client(shared, shared.a)
+    data = {"body": "Edited by A", "user_id": shared.users["trainee_b"].id}
+    assert client.post(f"/journal/{entry}/edit", data=data).status_code == 302
+    row = _db(shared, JournalEntry, entry)
+    assert (row.user_id, row.body) == (shared.a.id, "Edited by A")
+
+
+def test_add_member_ignores_cohort_id(shared: World) -> None:
+    account = fresh_account(shared)
+    client = signed_in_client(shared, shared.users["supervisor_a"])
+    response = client.post(
+        f"/supervise/cohorts/{shared.cohort_id}/members",
+        data={"email": account["email"], "cohort_id": shared.other_cohort_id},
+    )
+    assert response.status_code == 302
+    with shared.app.app_context():
+        cohorts = set(
+            db.session.execute(
+                select(CohortMember.cohort_id).where(
+                    CohortMember.user_id == account["user"]
+                )
+            ).scalars()
+        )
+    assert cohorts == {shared.cohort_id}
+
+
+def test_admin_roles_form_ignores_user_id(shared: World) -> None:
+    target = fresh_account(shared)["user"]
+    client = signed_in_client(shared, shared.users["admin"])
+    response = client.post(
+        f"/admin/users/{target}",
+        data={"roles": ["trainee", "author"], "user_id": shared.a.id},
+    )
+    assert response.status_code == 302
+    assert _db(shared, User, target).roles == {"trainee", "author"}
+    assert _db(shared, User, shared.a.id).roles == {"trainee"}
+
+
+def fresh_open_attempt(w: World) -> int:
+    """A started, unsubmitted post-test attempt of A's."""
+    from kaptrain.catalog import current_catalog
+    from kaptrain.learn.quizzes import make_layout
+
+    with w.app.app_context():
+        module = current_catalog().get(MODULE_ID)
+        number = db.session.execute(
+            select(func.coalesce(func.max(QuizAttempt.number), 0)).where(
+                QuizAttempt.user_id == w.a.id, QuizAttempt.kind == "post"
+            )
+        ).scalar_one()
+        attempt = QuizAttempt(
+            user_id=w.a.id,
+            module_id=MODULE_ID,
+            quiz_id=QUIZ,
+            kind="post",
+            number=number + 1,
+            module_version=module.version,
+            content_hash=module.content_hash,
+            layout=make_layout(module.quiz),
+        )
+        db.session.add(attempt)
+        db.session.commit()
+        return attempt.id
+
+
+def _entry_unchanged(w: World, entry: int) -> None:
+    row = _db(w, JournalEntry, entry)
+    assert row is not None, "B deleted A's entry"
+    assert (row.user_id, row.body, row.shared) == (w.a.id, "Fresh entry", False)
+
+
+@pytest.mark.parametrize(
+    "action", ["edit", "share", "delete", "comment-as-trainee", "run", "attempt"]
+)
+def test_b_cannot_change_a_records(shared: World, action: str) -> None:
+    """B's POSTs to A's entry, run and attempt are 404s that change nothing."""
+    client = signed_in_client(shared, shared.users["trainee_b"])
+    if action in {"edit", "share", "delete"}:
+        entry = fresh_entry(shared)["entry"]
+        data = {"body": "B was here", "shared": "1", "user_id": shared.a.id}
+        response = client.post(f"/journal/{entry}/{action}", data=data)
+        assert response.status_code == 404
+        _entry_unchanged(shared, entry)
+    elif action == "comment-as-trainee":
+        url = f"/supervise/trainees/{shared.a.id}/entries/{shared.shared_entry_id}"
+        response = client.post(f"{url}/comments", data={"body": "B was here"})
+        assert response.status_code == 403
+    elif action == "run":
+        run = fresh_run(shared)["run"]
+        url = f"/modules/{MODULE_ID}/{VIGNETTE}/runs/{run}"
+        response = client.post(url, data={"step": "0", "choice": "1"})
+        assert response.status_code == 404
+        row = _db(shared, VignetteRun, run)
+        assert (row.step_count, row.current_node) == (0, "arrival")
+    else:
+        attempt = fresh_open_attempt(shared)
+        url = f"/modules/{MODULE_ID}/{QUIZ}/attempts/{attempt}"
+        response = client.post(url, data={"q-rbts-injury": "1"})
+        assert response.status_code == 404
+        assert _db(shared, QuizAttempt, attempt).submitted_at is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/journal/{private}/edit",
+        "/journal/{private}/delete",
+        "/modules/{m}/{quiz}/attempts/{attempt}",
+        "/modules/{m}/{vignette}?run={run}",
+        "/certificates/{code}",
+        "/certificates/{code}.pdf",
+    ],
+)
+def test_b_cannot_read_a_records(shared: World, url: str) -> None:
+    client = signed_in_client(shared, shared.users["trainee_b"])
+    target = url.format(
+        private=shared.private_entry_id,
+        m=MODULE_ID,
+        quiz=QUIZ,
+        attempt=shared.attempt_id,
+        vignette=VIGNETTE,
+        run=shared.run_id,
+        code=shared.certificate_code,
+    )
+    response = call(client, "GET", target, {})
+    assert response.status_code == 404
+    assert SECRET.encode() not in response.data
+    assert b"Tara A" not in response.data
+
+
+# ------------------------------------------- unshared reflections stay private
+
+
+def _marker_entries(w: World, marker: str) -> None:
+    """Three unshared texts of A's: a free entry, a case reflection, and an entry
+    that was shared and then made private again (with a supervisor's comment)."""
+    from kaptrain.models import JournalComment
+
+    run = fresh_run(w)["run"]
+    with w.app.app_context():
+        free = JournalEntry(
+            user_id=w.a.id, module_id=MODULE_ID, body=f"{marker} free", shared=False
+        )
+        reflection = JournalEntry(
+            user_id=w.a.id,
+            module_id=MODULE_ID,
+            vignette_id=VIGNETTE,
+            run_id=run,
+            node_id="noticing",
+            prompt="What did you notice?",
+            body=f"{marker} reflection",
+            shared=False,
+        )
+        withdrawn = JournalEntry(
+            user_id=w.a.id, module_id=MODULE_ID, body=f"{marker} withdrawn", shared=True
+        )
+        db.session.add_all([free, reflection, withdrawn])
+        db.session.flush()
+        db.session.add(
+            JournalComment(
+                entry_id=withdrawn.id,
+                author_id=w.users["supervisor_a"].id,
+                body="A supervisor's comment",
+            )
+        )
+        withdrawn.shared = False
+        db.session.commit()
+
+
+@pytest.mark.parametrize("role", ["supervisor_a", "supervisor_other", "admin"])
+def test_unshared_text_is_absent_from_every_page_a_supervisor_reaches(
+    shared: World, role: str
+) -> None:
+    """Every GET route of the table, as HTML and as JSON, lacks the marker."""
+    marker = f"UNSHARED-{uuid.uuid4().hex}"
+    _marker_entries(shared, marker)
+    owner = signed_in_client(shared, shared.a)
+    assert marker.encode() in call(owner, "GET", "/journal", {}).data
+    client = signed_in_client(shared, shared.users[role])
+    seen = []
+    for route in TABLE:
+        if route.method != "GET":
+            continue
+        params = route.prepare(shared) if route.prepare else {}
+        url = route.url(shared, params)
+        for accept in ("text/html", "application/json"):
+            response = call(client, "GET", url, {}, headers={"Accept": accept})
+            seen.append((url, response.status_code))
+            assert marker.encode() not in response.data, f"{url} ({accept}) shows it"
+    # The supervisor of A's cohort did reach A's pages and exports.
+    if role == "supervisor_a":
+        assert (f"/supervise/trainees/{shared.a.id}", 200) in seen
+        assert (
+            f"/supervise/cohorts/{shared.cohort_id}/export/attempts.csv",
+            200,
+        ) in seen
