@@ -11,7 +11,7 @@ import pytest
 from bench.gen_modules import generate_tree
 from kaptrain.content import build_catalog
 from kaptrain.content.cache import RenderCache
-from kaptrain.content.pipeline import PARALLEL_MIN_MODULES, worker_count
+from kaptrain.content.pipeline import PARALLEL_MIN_MODULES, fork_context, worker_count
 
 CONTENT = Path(__file__).parent / "content"
 
@@ -44,6 +44,9 @@ def test_worker_processes_build_the_same_catalog(generated: Path) -> None:
     parallel = build_catalog(generated, workers=2)
     assert parallel.catalog == serial.catalog
     assert parallel.rendered == serial.rendered == 3
+    # Forked workers are used whenever forking is safe (one thread, Linux).
+    assert parallel.workers == (2 if fork_context() else 1)
+    assert serial.workers == 1
 
 
 def test_worker_processes_keep_broken_modules_and_site_rules(tmp_path: Path) -> None:
@@ -64,7 +67,21 @@ def test_worker_processes_keep_broken_modules_and_site_rules(tmp_path: Path) -> 
     [(PARALLEL_MIN_MODULES - 1, None, 1), (100, 1, 1), (3, 8, 3), (0, None, 1)],
 )
 def test_worker_count(pending: int, workers: int | None, expected: int) -> None:
-    assert worker_count(pending, workers) == expected
+    assert worker_count(pending, workers) == (expected if fork_context() else 1)
+
+
+def test_no_forking_while_other_threads_run() -> None:
+    import threading
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert fork_context() is None
+        assert worker_count(100, 4) == 1
+    finally:
+        release.set()
+        thread.join()
 
 
 def test_models_round_trip_through_pickle() -> None:

@@ -67,15 +67,11 @@ def build_catalog(
                 reuse_hash=old.content_hash if old is not None else None,
             )
         )
-    outcomes = run_jobs(
-        jobs,
-        links=links,
-        cache=cache,
-        workers=worker_count(
-            len(jobs) if workers is not None else _to_render(jobs, cache, links),
-            workers,
-        ),
+    workers = worker_count(
+        len(jobs) if workers is not None else _to_render(jobs, cache, links),
+        workers,
     )
+    outcomes = run_jobs(jobs, links=links, cache=cache, workers=workers)
     drafts = [o.draft for o in outcomes]
     _check_site(drafts)
     modules: list[Module] = []
@@ -109,7 +105,9 @@ def build_catalog(
         by_id=MappingProxyType({m.id: m for m in modules}),
     )
     rendered = sum(1 for o in outcomes if o.rendered)
-    return BuildResult(catalog=catalog, problems=problems, rendered=rendered)
+    return BuildResult(
+        catalog=catalog, problems=problems, rendered=rendered, workers=workers
+    )
 
 
 def _to_render(jobs: list[Job], cache: RenderCache | None, links: Links | None) -> int:
@@ -121,9 +119,12 @@ def _to_render(jobs: list[Job], cache: RenderCache | None, links: Links | None) 
         content_hash = quick_hash(job.folder)
         if content_hash == job.reuse_hash:
             continue
-        if cache is not None and (
-            cache.directory / f"{cache.key(job.folder, content_hash, links)}.pickle"
-        ).is_file():
+        if (
+            cache is not None
+            and (
+                cache.directory / f"{cache.key(job.folder, content_hash, links)}.pickle"
+            ).is_file()
+        ):
             continue
         count += 1
     return count

@@ -290,6 +290,8 @@ class BuildResult:
     problems: tuple[Problem, ...]
     #: How many modules this build rendered (the rest were reused or broken).
     rendered: int = 0
+    #: How many processes read and rendered (1: this process only).
+    workers: int = 1
 
     @property
     def errors(self) -> tuple[Problem, ...]:
