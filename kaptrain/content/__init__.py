@@ -5,12 +5,19 @@ builds the catalog once per content version and serves requests from it.
 
 Public API
 ----------
-``build_catalog(modules_dir, *, links=None, previous=None) -> BuildResult``
-    Read every module folder, check it, render valid modules once. On a
-    reload, pass ``previous`` (the last catalog) to reuse unchanged modules.
-    ``BuildResult.catalog`` holds the valid modules, ``BuildResult.problems``
-    every problem (errors and warnings). A module with any error is left out
-    and listed in ``Catalog.broken``.
+``build_catalog(modules_dir, *, links=None, previous=None, cache=None, workers=None)``
+    Read every module folder, check it, render valid modules once; returns a
+    ``BuildResult``. On a reload, pass ``previous`` (the last catalog) to reuse
+    unchanged modules; pass a ``RenderCache(directory)`` to keep renderings on
+    disk across builds and processes (keyed by content hash and this package's
+    code). Many modules to render are rendered in forked worker processes
+    (``workers=1`` forces one process). ``BuildResult.catalog`` holds the valid
+    modules, ``BuildResult.problems`` every problem (errors and warnings),
+    ``BuildResult.rendered`` how many modules were rendered. A module with any
+    error is left out and listed in ``Catalog.broken``.
+``preview_module(folder, *, display=None, links=None, extra_problems=()) -> Preview``
+    For authors: read, check and render one module folder as far as possible,
+    never raising on content; each ``PreviewItem`` carries its file's problems.
 ``tree_fingerprint(modules_dir) -> str``
     Stat-based fingerprint (names, sizes, mtimes) to detect edits cheaply.
 ``run_check(directory, *, strict=False, fmt="text", out) -> int``
@@ -35,6 +42,7 @@ relative to the parent of the checked directory) and ``CODES``.
 Item identity is the front-matter ``id``; file names only order the folder.
 """
 
+from .cache import RenderCache
 from .catalog import build_catalog, tree_fingerprint
 from .check import run_check
 from .model import (
@@ -53,6 +61,7 @@ from .model import (
     Reference,
     Vignette,
 )
+from .preview import Preview, PreviewItem, preview_module
 from .problems import CODES, Problem
 from .reader import MAX_BYTES
 from .render import Links, Renderer, sanitize
@@ -71,13 +80,17 @@ __all__ = [
     "Module",
     "Node",
     "Option",
+    "Preview",
+    "PreviewItem",
     "Problem",
     "Question",
     "Quiz",
     "Reference",
+    "RenderCache",
     "Renderer",
     "Vignette",
     "build_catalog",
+    "preview_module",
     "run_check",
     "sanitize",
     "tree_fingerprint",
