@@ -127,24 +127,46 @@ def test_corrupt_cache_files_are_ignored(tmp_path: Path) -> None:
     assert again.catalog == first.catalog
 
 
-def test_cache_keys_differ_by_salt_and_links(tmp_path: Path) -> None:
+def test_cache_keys_differ_by_contents_salt_and_links(tmp_path: Path) -> None:
     from kaptrain.content import Links
 
-    folder = tmp_path / "m"
-    plain = RenderCache(tmp_path).key(folder, "h", None)
-    assert RenderCache(tmp_path, salt="x").key(folder, "h", None) != plain
+    plain = RenderCache(tmp_path).key("h", None)
+    assert RenderCache(tmp_path, salt="x").key("h", None) != plain
     links = Links(item=lambda m, i: f"/x/{m}/{i}")
-    assert RenderCache(tmp_path).key(folder, "h", links) != plain
-    assert RenderCache(tmp_path).key(folder, "h2", None) != plain
+    assert RenderCache(tmp_path).key("h", links) != plain
+    assert RenderCache(tmp_path).key("h2", None) != plain
 
 
-def test_prune_removes_only_old_entries(tmp_path: Path) -> None:
+def test_copies_of_a_module_share_one_entry_with_their_own_paths(
+    generated: Path, tmp_path: Path
+) -> None:
+    cache = RenderCache(tmp_path / "cache")
+    first = build_catalog(generated, cache=cache, workers=1).catalog
+    copy = tmp_path / "copy" / "modules"
+    shutil.copytree(generated, copy)
+    result = build_catalog(copy, cache=cache, workers=1)
+    assert result.rendered == 0
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 3
+    module = result.catalog.get("bench-001")
+    assert module.path == copy / "bench-001"
+    assert {i.source_path.parent for i in module.items} == {copy / "bench-001"}
+    assert module.items[0].html == first.get("bench-001").items[0].html
+
+
+def test_prune_removes_old_entries_and_the_least_recently_used(
+    tmp_path: Path,
+) -> None:
     import os
 
     cache = RenderCache(tmp_path)
-    old, new = tmp_path / "old.pickle", tmp_path / "new.pickle"
-    old.write_bytes(b"x")
-    new.write_bytes(b"x")
-    os.utime(old, (1, 1))
-    assert cache.prune() == 1
-    assert not old.exists() and new.exists()
+    for n in range(4):
+        entry = tmp_path / f"e{n}.pickle"
+        entry.write_bytes(b"x")
+        os.utime(entry, (1_000_000 + n, 1_000_000 + n))
+    (tmp_path / "new.pickle").write_bytes(b"x")
+    assert cache.prune() == 4
+    assert [p.name for p in tmp_path.iterdir()] == ["new.pickle"]
+    for n in range(3):
+        (tmp_path / f"f{n}.pickle").write_bytes(b"x")
+    assert cache.prune(max_entries=2) == 2
+    assert len(list(tmp_path.iterdir())) == 2

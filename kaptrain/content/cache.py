@@ -14,6 +14,7 @@ unreadable or stale is ignored and rendered again, never trusted blindly.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -31,6 +32,7 @@ from .render import Links
 log = logging.getLogger(__name__)
 
 MAX_AGE_S = 30 * 24 * 3600
+MAX_ENTRIES = 1000
 
 
 @cache
@@ -67,21 +69,22 @@ class RenderCache:
         self.directory = Path(directory)
         self.salt = salt
 
-    def key(self, folder: Path, content_hash: str, links: Links | None) -> str:
-        """The file name for a module folder with these contents."""
-        parts = (
-            renderer_version(),
-            self.salt,
-            _links_identity(links),
-            str(Path(folder).resolve()),
-            str(folder),
-            content_hash,
-        )
+    def key(self, content_hash: str, links: Links | None) -> str:
+        """The entry for a module with these files (wherever its folder is)."""
+        parts = (renderer_version(), self.salt, _links_identity(links), content_hash)
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
-    def get(self, key: str) -> Module | None:
-        """The cached module, or None when absent or unreadable."""
-        path = self.directory / f"{key}.pickle"
+    def path(self, key: str) -> Path:
+        """Where the entry for ``key`` is stored."""
+        return self.directory / f"{key}.pickle"
+
+    def get(self, key: str, folder: Path) -> Module | None:
+        """The cached module, moved to ``folder``; None when absent or unreadable.
+
+        Rendering does not depend on where the folder is (links use module and
+        item ids), so identical copies of a module share one entry.
+        """
+        path = self.path(key)
         try:
             with path.open("rb") as handle:
                 module = pickle.load(handle)  # noqa: S301 - see module docstring
@@ -96,7 +99,7 @@ class RenderCache:
             os.utime(path)  # marks it as in use, for prune()
         except OSError:
             pass
-        return module
+        return _relocate(module, Path(folder))
 
     def put(self, key: str, module: Module) -> None:
         """Store a rendered module; a failure to write is logged, never raised."""
@@ -106,27 +109,46 @@ class RenderCache:
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump(module, handle, protocol=pickle.HIGHEST_PROTOCOL)
             # Atomic, so concurrent workers never read half a file.
-            os.replace(tmp, self.directory / f"{key}.pickle")
+            os.replace(tmp, self.path(key))
         except (OSError, pickle.PicklingError) as error:
             log.warning(
                 "could not write the render cache in %s: %s", self.directory, error
             )
 
-    def prune(self, max_age_s: float = MAX_AGE_S) -> int:
-        """Remove entries unused for ``max_age_s`` seconds; returns how many."""
-        removed = 0
+    def prune(
+        self, max_age_s: float = MAX_AGE_S, max_entries: int = MAX_ENTRIES
+    ) -> int:
+        """Remove entries unused for ``max_age_s`` seconds, and the least recently
+        used beyond ``max_entries``; returns how many were removed."""
         cutoff = time.time() - max_age_s
+        entries = []
         try:
-            entries = list(self.directory.iterdir())
+            for entry in self.directory.iterdir():
+                if entry.suffix in (".pickle", ".tmp"):
+                    try:
+                        entries.append((entry.stat().st_mtime, entry))
+                    except OSError:
+                        continue
         except OSError:
             return 0
-        for entry in entries:
-            if entry.suffix not in (".pickle", ".tmp"):
-                continue
-            try:
-                if entry.stat().st_mtime < cutoff:
+        entries.sort(reverse=True)
+        removed = 0
+        for index, (mtime, entry) in enumerate(entries):
+            if mtime < cutoff or index >= max_entries:
+                try:
                     entry.unlink()
                     removed += 1
-            except OSError:
-                continue
+                except OSError:
+                    continue
         return removed
+
+
+def _relocate(module: Module, folder: Path) -> Module:
+    """The module with its paths pointing into ``folder``."""
+    if module.path == folder:
+        return module
+    items = tuple(
+        dataclasses.replace(item, source_path=folder / item.source_path.name)
+        for item in module.items
+    )
+    return dataclasses.replace(module, path=folder, items=items)

@@ -119,12 +119,7 @@ def _to_render(jobs: list[Job], cache: RenderCache | None, links: Links | None) 
         content_hash = quick_hash(job.folder)
         if content_hash == job.reuse_hash:
             continue
-        if (
-            cache is not None
-            and (
-                cache.directory / f"{cache.key(job.folder, content_hash, links)}.pickle"
-            ).is_file()
-        ):
+        if cache is not None and cache.path(cache.key(content_hash, links)).is_file():
             continue
         count += 1
     return count

@@ -72,8 +72,8 @@ def run_job(
         return Outcome(draft, None)
     if job.reuse_hash == draft.content_hash:
         return Outcome(draft, None, reused=True)
-    key = cache.key(job.folder, draft.content_hash, links) if cache else ""
-    module = cache.get(key) if cache else None
+    key = cache.key(draft.content_hash, links) if cache else ""
+    module = cache.get(key, job.folder) if cache else None
     if module is not None:
         return Outcome(draft, module)
     module = assemble(draft, renderer)
