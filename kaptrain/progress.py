@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 
 from .content import Catalog, Module
 from .extensions import db
@@ -135,6 +135,8 @@ def _aware(value: Any) -> dt.datetime:
     # naive or even as strings; normalise so comparisons never mix kinds.
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is dt.UTC:
+        return value  # the common case (UTCDateTime columns): nothing to convert
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
@@ -153,15 +155,44 @@ def _user_ids(users: Select[Any] | Sequence[int]) -> tuple[list[int], Any]:
     return ids, ids
 
 
-def _collect(
-    user_filter: Any, modules: Sequence[Module]
-) -> dict[tuple[int, str], _Acc]:
-    by_id = {m.id: m for m in modules}
-    module_ids = list(by_id)
-    accs: dict[tuple[int, str], _Acc] = defaultdict(_Acc)
+@dataclass(frozen=True)
+class _Shape:
+    """What progress needs from a module, looked up once per call rather than
+    once per record or per trainee (``Module.lessons`` and ``Module.item`` scan
+    the items each time; on a 1,000-trainee dashboard that was a third of the
+    time)."""
 
-    rows = db.session.execute(
-        select(
+    item_ids: frozenset[str]
+    quiz_id: str
+    lessons: tuple[str, ...]
+    vignettes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, module: Module) -> _Shape:
+        return cls(
+            item_ids=frozenset(i.id for i in module.items),
+            quiz_id=module.quiz.id,
+            lessons=tuple(i.id for i in module.lessons if not i.optional),
+            vignettes=tuple(i.id for i in module.vignettes if not i.optional),
+        )
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The five record queries, built for one kind of user filter."""
+
+    items: Select[Any]
+    quizzes: Select[Any]
+    vignettes: Select[Any]
+    evaluations: Select[Any]
+    certificates: Select[Any]
+
+
+def _statements(users: Any, modules: Any) -> _Statements:
+    """The record queries for users IN ``users`` and modules IN ``modules``."""
+    submitted = QuizAttempt.submitted_at.is_not(None) & ~QuizAttempt.skipped
+    return _Statements(
+        items=select(
             ItemProgress.user_id,
             ItemProgress.module_id,
             ItemProgress.item_id,
@@ -169,19 +200,10 @@ def _collect(
             ItemProgress.started_at,
             ItemProgress.completed_at,
         ).where(
-            ItemProgress.user_id.in_(user_filter),
-            ItemProgress.module_id.in_(module_ids),
-        )
-    )
-    for user_id, module_id, item_id, status, started, completed in rows:
-        acc = accs[(user_id, module_id)]
-        acc.seen(started, completed)
-        if by_id[module_id].item(item_id) is not None:
-            (acc.done if status == DONE else acc.started).add(item_id)
-
-    submitted = QuizAttempt.submitted_at.is_not(None) & ~QuizAttempt.skipped
-    rows = db.session.execute(
-        select(
+            ItemProgress.user_id.in_(users),
+            ItemProgress.module_id.in_(modules),
+        ),
+        quizzes=select(
             QuizAttempt.user_id,
             QuizAttempt.module_id,
             QuizAttempt.quiz_id,
@@ -195,21 +217,89 @@ def _collect(
             func.max(QuizAttempt.submitted_at),
         )
         .where(
-            QuizAttempt.user_id.in_(user_filter),
-            QuizAttempt.module_id.in_(module_ids),
+            QuizAttempt.user_id.in_(users),
+            QuizAttempt.module_id.in_(modules),
         )
         .group_by(
             QuizAttempt.user_id,
             QuizAttempt.module_id,
             QuizAttempt.quiz_id,
             QuizAttempt.kind,
+        ),
+        vignettes=select(
+            VignetteRun.user_id,
+            VignetteRun.module_id,
+            VignetteRun.vignette_id,
+            func.count(VignetteRun.finished_at.distinct()),
+            func.min(VignetteRun.started_at),
+            func.max(VignetteRun.finished_at),
+            func.max(VignetteStep.at),
         )
+        .outerjoin(VignetteStep, VignetteStep.run_id == VignetteRun.id)
+        .where(
+            VignetteRun.user_id.in_(users),
+            VignetteRun.module_id.in_(modules),
+        )
+        .group_by(VignetteRun.user_id, VignetteRun.module_id, VignetteRun.vignette_id),
+        evaluations=select(
+            EvaluationResponse.user_id,
+            EvaluationResponse.module_id,
+            EvaluationResponse.evaluation_id,
+            EvaluationResponse.submitted_at,
+        ).where(
+            EvaluationResponse.user_id.in_(users),
+            EvaluationResponse.module_id.in_(modules),
+        ),
+        certificates=select(
+            Certificate.user_id,
+            Certificate.module_id,
+            Certificate.code,
+            Certificate.ce_hours,
+            Certificate.completed_at,
+        ).where(
+            Certificate.user_id.in_(users),
+            Certificate.module_id.in_(modules),
+        ),
     )
+
+
+#: Built once: a list of ids binds as an expanding parameter, so the statements
+#: (and their cache keys) are reused by every request instead of being
+#: constructed and hashed again for each of the five queries.
+_BY_ID_LIST = _statements(
+    bindparam("user_ids", expanding=True), bindparam("module_ids", expanding=True)
+)
+
+
+def _collect(
+    user_filter: Any, modules: Sequence[Module]
+) -> dict[tuple[int, str], _Acc]:
+    by_id = {m.id: _Shape.of(m) for m in modules}
+    module_ids = list(by_id)
+    accs: dict[tuple[int, str], _Acc] = defaultdict(_Acc)
+    params: dict[str, Any] = {"module_ids": module_ids}
+    if isinstance(user_filter, Select):
+        statements = _statements(user_filter, bindparam("module_ids", expanding=True))
+    else:
+        statements = _BY_ID_LIST
+        params["user_ids"] = list(user_filter)
+    # Core execution: these are plain column rows, and the ORM's result
+    # machinery was a large share of a page's time.
+    connection = db.session.connection()
+
+    rows = connection.execute(statements.items, params)
+    for user_id, module_id, item_id, status, started, completed in rows:
+        acc = accs[(user_id, module_id)]
+        acc.seen(started, completed)
+        if item_id in by_id[module_id].item_ids:
+            (acc.done if status == DONE else acc.started).add(item_id)
+
+    rows = connection.execute(statements.quizzes, params)
     for user_id, module_id, quiz_id, kind, started, count, best, *rest in rows:
         passed_at, skipped, *span = rest
         acc = accs[(user_id, module_id)]
         acc.seen(*span)
-        if quiz_id != by_id[module_id].quiz.id:
+        if quiz_id != by_id[module_id].quiz_id:
             continue  # a quiz since renamed: its scores no longer describe this one
         if kind == "pre":
             acc.pre_score = None if best is None else float(best)
@@ -223,59 +313,22 @@ def _collect(
             if acc.passed_at is not None:
                 acc.done.add(quiz_id)
 
-    rows = db.session.execute(
-        select(
-            VignetteRun.user_id,
-            VignetteRun.module_id,
-            VignetteRun.vignette_id,
-            func.count(VignetteRun.finished_at.distinct()),
-            func.min(VignetteRun.started_at),
-            func.max(VignetteRun.finished_at),
-            func.max(VignetteStep.at),
-        )
-        .outerjoin(VignetteStep, VignetteStep.run_id == VignetteRun.id)
-        .where(
-            VignetteRun.user_id.in_(user_filter),
-            VignetteRun.module_id.in_(module_ids),
-        )
-        .group_by(VignetteRun.user_id, VignetteRun.module_id, VignetteRun.vignette_id)
-    )
+    rows = connection.execute(statements.vignettes, params)
     for user_id, module_id, vignette_id, finished, *span in rows:
         acc = accs[(user_id, module_id)]
         acc.seen(*span)
-        if by_id[module_id].item(vignette_id) is not None:
+        if vignette_id in by_id[module_id].item_ids:
             (acc.done if finished else acc.started).add(vignette_id)
 
-    rows = db.session.execute(
-        select(
-            EvaluationResponse.user_id,
-            EvaluationResponse.module_id,
-            EvaluationResponse.evaluation_id,
-            EvaluationResponse.submitted_at,
-        ).where(
-            EvaluationResponse.user_id.in_(user_filter),
-            EvaluationResponse.module_id.in_(module_ids),
-        )
-    )
+    rows = connection.execute(statements.evaluations, params)
     for user_id, module_id, evaluation_id, submitted_at in rows:
         acc = accs[(user_id, module_id)]
         acc.seen(submitted_at)
         acc.evaluation = True
-        if by_id[module_id].item(evaluation_id) is not None:
+        if evaluation_id in by_id[module_id].item_ids:
             acc.done.add(evaluation_id)
 
-    rows = db.session.execute(
-        select(
-            Certificate.user_id,
-            Certificate.module_id,
-            Certificate.code,
-            Certificate.ce_hours,
-            Certificate.completed_at,
-        ).where(
-            Certificate.user_id.in_(user_filter),
-            Certificate.module_id.in_(module_ids),
-        )
-    )
+    rows = connection.execute(statements.certificates, params)
     for user_id, module_id, code, hours, completed_at in rows:
         acc = accs[(user_id, module_id)]
         acc.seen(completed_at)
@@ -285,10 +338,11 @@ def _collect(
     return accs
 
 
-def _build(user_id: int, module: Module, acc: _Acc | None) -> ModuleProgress:
+def _build(
+    user_id: int, module: Module, shape: _Shape, acc: _Acc | None
+) -> ModuleProgress:
     acc = acc or _Acc()
-    lessons = [i.id for i in module.lessons if not i.optional]
-    vignettes = [i.id for i in module.vignettes if not i.optional]
+    lessons, vignettes = shape.lessons, shape.vignettes
     if acc.cert_code is not None:
         status = COMPLETED
     elif acc.touched:
@@ -327,10 +381,13 @@ def _progress(
     if not ids or not modules:
         return {}
     accs = _collect(user_filter, modules)
+    shapes = [(module, _Shape.of(module)) for module in modules]
     return {
-        (user_id, module.id): _build(user_id, module, accs.get((user_id, module.id)))
+        (user_id, module.id): _build(
+            user_id, module, shape, accs.get((user_id, module.id))
+        )
         for user_id in ids
-        for module in modules
+        for module, shape in shapes
     }
 
 
