@@ -1,0 +1,52 @@
+"""The stack's ceiling: the real app in the same gunicorn, plus two routes that
+return the captured lesson page with no work. Used only by ``bench/pages.py``.
+
+``/__ceiling`` is a Flask view on the real application, so a request pays for
+gunicorn, Werkzeug, Flask's request context, the session cookie and every
+before/after-request hook (security headers included), but no query and no
+template. ``/__raw`` answers below Flask, a plain WSGI callable, to show what
+gunicorn alone costs. The bytes come from ``KAPTRAIN_BENCH_CEILING_FILE``,
+written by the benchmark after it fetched the real lesson page.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Response
+
+from kaptrain.wsgi import app as kaptrain_app
+
+_body: list[bytes] = []
+
+
+def _bytes() -> bytes:
+    if not _body:
+        path = os.environ.get("KAPTRAIN_BENCH_CEILING_FILE", "")
+        _body.append(Path(path).read_bytes() if path else b"ceiling")
+    return _body[0]
+
+
+def ceiling() -> Response:
+    """The lesson's bytes, as the lesson view would send them."""
+    return Response(_bytes(), mimetype="text/html")
+
+
+kaptrain_app.add_url_rule("/__ceiling", "bench_ceiling", ceiling)
+
+
+def app(environ: dict[str, Any], start_response: Any) -> Any:
+    """WSGI entry: ``/__raw`` below Flask, everything else to the real app."""
+    if environ.get("PATH_INFO") == "/__raw":
+        body = _bytes()
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]
+    return kaptrain_app(environ, start_response)
