@@ -1,0 +1,195 @@
+"""Helpers for the browser tests (not a test file): pages, sign-in, the axe and
+reflow audit, screenshots.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS_DIR = ROOT / "docs" / "screenshots"
+SAVE_SHOTS = os.environ.get("KAPTRAIN_SCREENSHOTS") == "1"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TAGS = {"type": "tag", "values": WCAG_TAGS}
+# The dark scheme only changes colours: re-run just the rules about colour there.
+COLOUR_RULES = {"type": "rule", "values": ["color-contrast", "link-in-text-block"]}
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 320, "height": 720}
+TIMEOUT_MS = 15_000
+# Long pages are cut at this height in screenshots: the top tells the story.
+SHOT_MAX_HEIGHT = {"desktop": 1500, "phone": 1800}
+
+
+def new_page(browser: Any, base_url: str) -> Any:
+    """A page in its own context (cookies), desktop-sized, light scheme."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport=DESKTOP,
+        color_scheme="light",
+        accept_downloads=True,
+        reduced_motion="reduce",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    """Sign in through the real form."""
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"sign-in failed for {email}"
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+
+
+# What axe does not check: one h1, the skip link and main landmark from base.html,
+# and status badges that carry words (status never by colour alone).
+_STRUCTURE_JS = """() => {
+  const out = [];
+  const h1 = document.querySelectorAll('h1').length;
+  if (h1 !== 1) out.push(`${h1} h1 elements`);
+  if (!document.querySelector('a.skip-link[href="#main"]')) out.push('no skip link');
+  if (!document.querySelector('main#main')) out.push('no main landmark');
+  for (const badge of document.querySelectorAll('.badge')) {
+    if (!badge.textContent.trim()) out.push('a status badge without words');
+  }
+  return out;
+}"""
+
+
+class Auditor:
+    """Collects accessibility problems page by page; ``finish()`` asserts none."""
+
+    def __init__(self) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.axe = Axe()
+        self.problems: list[str] = []
+        self.pages: list[str] = []
+        self.seconds: dict[str, float] = {}
+
+    def check(self, page: Any, name: str, *, shot: bool = False) -> None:
+        """axe in light and dark, reflow at 320 px, screenshots if asked for."""
+        self.pages.append(name)
+        started = time.monotonic()
+        for scheme, only in (("light", TAGS), ("dark", COLOUR_RULES)):
+            page.emulate_media(color_scheme=scheme)
+            results = self.axe.run(
+                page, options={"runOnly": only, "resultTypes": ["violations"]}
+            )
+            if results.violations_count:
+                self.problems.append(
+                    f"--- {name} ({scheme}) {page.url}\n{results.generate_report()}"
+                )
+        page.emulate_media(color_scheme="light")
+        for problem in page.evaluate(_STRUCTURE_JS):
+            self.problems.append(f"--- {name}: {problem}")
+        size = page.viewport_size
+        page.set_viewport_size(NARROW)
+        overflow = page.evaluate(
+            """() => {
+              const width = document.documentElement.scrollWidth;
+              if (width <= 320) return null;
+              const wide = [...document.querySelectorAll('body *')]
+                .filter(el => el.getBoundingClientRect().right > 321
+                              && !el.closest('.table-wrap'))
+                .slice(0, 5)
+                .map(el => el.tagName.toLowerCase() + '.' + el.className);
+              return {width, wide};
+            }"""
+        )
+        if overflow:
+            self.problems.append(
+                f"--- {name}: scrolls sideways at 320 px "
+                f"(page is {overflow['width']} px wide; widest: {overflow['wide']})"
+            )
+        page.set_viewport_size(size)
+        if shot:
+            screenshot(page, name)
+        self.seconds[name] = time.monotonic() - started
+        if os.environ.get("KAPTRAIN_AUDIT_TIMES"):
+            print(f"audit {name}: {self.seconds[name]:.2f}s", flush=True)
+
+    def finish(self) -> None:
+        if os.environ.get("KAPTRAIN_AUDIT_TIMES"):
+            print({k: round(v, 2) for k, v in self.seconds.items()})
+        assert not self.problems, "\n".join(self.problems)
+
+
+def screenshot(page: Any, name: str, *, scheme: str = "light") -> None:
+    """Save ``<name>-desktop.png`` and ``<name>-phone.png`` when asked for
+    (``KAPTRAIN_SCREENSHOTS=1``), as small palette PNGs."""
+    if not SAVE_SHOTS:
+        return
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    size = page.viewport_size
+    page.emulate_media(color_scheme=scheme)
+    suffix = "" if scheme == "light" else f"-{scheme}"
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": viewport["width"],
+            "height": max(viewport["height"], min(height, SHOT_MAX_HEIGHT[label])),
+        }
+        png = page.screenshot(full_page=True, clip=clip, animations="disabled")
+        _save_small_png(png, SHOTS_DIR / f"{slug}{suffix}-{label}.png")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size(size)
+
+
+def _save_small_png(png: bytes, path: Path) -> None:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    small = image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=0)
+    small.save(path, optimize=True)
+
+
+def focus_is_visible(page: Any) -> bool:
+    """Whether the focused element shows a focus indicator (outline or ring)."""
+    return page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return false;
+          const s = getComputedStyle(el);
+          const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+          const ring = s.boxShadow && s.boxShadow !== 'none';
+          return outline || ring;
+        }"""
+    )
+
+
+def text_of(html: str) -> str:
+    """Visible text of a content HTML fragment, whitespace collapsed."""
+    from bs4 import BeautifulSoup
+
+    return normal(BeautifulSoup(html, "html.parser").get_text(" "))
+
+
+def normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
