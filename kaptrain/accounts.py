@@ -15,6 +15,7 @@ from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import audit
 from .extensions import db
@@ -219,11 +220,18 @@ def load_session_user(token: str) -> User | None:
     """Flask-Login's user loader: the user whose live session has this token."""
     if not token or len(token) > 64:
         return None
-    row = db.session.execute(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token == token, LoginSession.expires_at > utcnow())
-    ).scalar_one_or_none()
+    # Roles come in the same query: every page checks them, and the model's
+    # default (selectin) would spend a second round trip on each request.
+    row = (
+        db.session.execute(
+            select(User)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token == token, LoginSession.expires_at > utcnow())
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if row is None or not row.active:
         return None
     row.session_token = token
