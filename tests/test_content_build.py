@@ -170,3 +170,26 @@ def test_prune_removes_old_entries_and_the_least_recently_used(
         (tmp_path / f"f{n}.pickle").write_bytes(b"x")
     assert cache.prune(max_entries=2) == 2
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_check_reads_and_checks_without_rendering(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+
+    from kaptrain.content import render, run_check
+
+    tree = generate_tree(tmp_path / "modules", 2, 1)
+    shutil.copytree(CONTENT / "q3-single-two-correct", tree / "zz-broken")
+    module = tree / "zz-broken" / "module.md"
+    module.write_text(module.read_text().replace("order: 1", "order: 9"))
+    calls = []
+    for name in ("document", "fragment", "inline"):
+        monkeypatch.setattr(
+            render.Renderer, name, lambda self, source: calls.append(source)
+        )
+    out = io.StringIO()
+    assert run_check(tree, out=out) == 1
+    assert calls == []
+    assert "modules/zz-broken/quiz.md:7: error Q3:" in out.getvalue()
+    assert "(3 modules checked)" in out.getvalue()

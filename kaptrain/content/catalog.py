@@ -10,9 +10,9 @@ from types import MappingProxyType
 
 from .cache import RenderCache
 from .model import BrokenModule, BuildResult, Catalog, Module
-from .modules import ModuleDraft
+from .modules import ModuleDraft, load_module
 from .pipeline import Job, quick_hash, run_jobs, worker_count
-from .problems import Problems, did_you_mean
+from .problems import Problem, Problems, did_you_mean
 from .render import Links
 
 
@@ -108,6 +108,25 @@ def build_catalog(
     return BuildResult(
         catalog=catalog, problems=problems, rendered=rendered, workers=workers
     )
+
+
+def check_tree(modules_dir: Path) -> tuple[tuple[Problem, ...], int]:
+    """Every problem under ``modules_dir`` and the number of module folders.
+
+    What ``content check`` needs: the same reading and rules as
+    :func:`build_catalog`, without rendering (which finds no problems and is
+    most of a build's cost). Raises ``FileNotFoundError`` like it.
+    """
+    modules_dir = Path(modules_dir)
+    if not modules_dir.is_dir():
+        raise FileNotFoundError(f"{modules_dir} is not a directory")
+    base = modules_dir.resolve().parent
+    drafts = [
+        load_module(folder, folder.resolve().relative_to(base).as_posix())
+        for folder in module_folders(modules_dir)
+    ]
+    _check_site(drafts)
+    return tuple(sorted(p for d in drafts for p in d.problems)), len(drafts)
 
 
 def _to_render(jobs: list[Job], cache: RenderCache | None, links: Links | None) -> int:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal, TextIO
 
-from .catalog import build_catalog
+from .catalog import check_tree
 
 
 def _plural(count: int, word: str) -> str:
@@ -50,18 +50,15 @@ def run_check(
         else:
             out.write(message + "\n")
         return 2
-    result = build_catalog(directory)
-    problems = result.problems
-    errors = len(result.errors)
-    warnings = len(result.warnings)
+    problems, count = check_tree(directory)
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
     if fmt == "json":
         json.dump([p.as_dict() for p in problems], out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
         for problem in problems:
             out.write(f"{problem}\n")
-        catalog = result.catalog
-        count = len(catalog.modules) + len(catalog.broken)
         affected = len({p.path.rsplit("/", 1)[0] for p in problems})
         if problems:
             out.write(
