@@ -28,6 +28,12 @@ log = logging.getLogger("kaptrain.content")
 
 FINGERPRINT_INTERVAL_S = 1.0
 
+# Catalogs are immutable, so every app in one process (the test suite builds
+# hundreds) can share the one built for an unchanged tree instead of re-reading
+# and re-checking every file. Keyed by (folder, fingerprint); a few entries.
+_BUILT: dict[tuple[str, str], Catalog] = {}
+_BUILT_MAX = 8
+
 
 def empty_catalog(reason: str) -> Catalog:
     """A catalog with no modules, for when the modules folder cannot be read."""
@@ -63,7 +69,18 @@ class ContentState:
 
     def __post_init__(self) -> None:
         self.catalog = empty_catalog("not built")
-        self.reload()
+        fingerprint = tree_fingerprint(self.modules_dir)
+        shared = _BUILT.get((str(self.modules_dir.resolve()), fingerprint))
+        if shared is None:
+            self.reload()
+            return
+        self.catalog = shared
+        self.fingerprint = fingerprint
+        self.checked_at = time.monotonic()
+        self.built_at = dt.datetime.now(dt.UTC)
+        log.debug(
+            "content catalog reused from this process: %d modules", len(shared.modules)
+        )
 
     def reload(self) -> Catalog:
         """Rebuild from disk, log every problem, and swap the catalog in.
@@ -120,6 +137,10 @@ class ContentState:
                     )
                 self.catalog = result.catalog
                 self.rendered = result.rendered
+                key = (str(self.modules_dir.resolve()), fingerprint)
+                _BUILT[key] = result.catalog
+                while len(_BUILT) > _BUILT_MAX:
+                    _BUILT.pop(next(iter(_BUILT)))
             self.fingerprint = fingerprint
             self.checked_at = time.monotonic()
             self.builds += 1
