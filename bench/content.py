@@ -54,7 +54,7 @@ def run(modules: int = MODULES, lessons: int = LESSONS) -> dict[str, Any]:
             "lessons_per_module": lessons,
             "markdown_mb": round(md_bytes / 1024 / 1024, 2),
         }
-        for mode in ("cold", "warm", "check", "serial", "memory", "requests"):
+        for mode in ("cold", "warm", "check", "memory", "requests"):
             log(f"content: {mode}")
             out[mode] = _child(mode, tree, cache)
             log(f"  {out[mode]}")
@@ -109,7 +109,7 @@ def _memory(tree: Path) -> dict:
 
     gc.collect()
     before = _rss_kb()
-    result = build_catalog(tree, workers=1)
+    result = build_catalog(tree)
     catalog = result.catalog
     del result
     gc.collect()

@@ -23,7 +23,7 @@ from .common import PASSWORD, base_env, log, pg_database, prepare_database
 
 SIZES = (100, 1000, 5000)
 DASHBOARD_MS_TARGET = 250.0
-RUNS = 3
+RUNS = 2
 
 
 def _app(url: str, instance: Path) -> Any:

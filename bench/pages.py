@@ -79,8 +79,8 @@ def _progress_for_trainee(url: str, http: Any, module_path: str, lesson: str) ->
 
 def run(
     db_kind: str = "postgresql",
-    seconds: float = 2.0,
-    rounds: int = 5,
+    seconds: float = 1.5,
+    rounds: int = 3,
     concurrency: int = 8,
     modules_dir: Path | None = None,
 ) -> dict[str, Any]:

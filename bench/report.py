@@ -125,8 +125,6 @@ def _content(r: dict[str, Any]) -> list[str]:
             ["warm build (render cache on disk: a restart)",
              f"{c['warm']['seconds']} s",
              "< 5 s", _yes(c["warm_met"])],
-            ["serial build (1 process, no cache)",
-             f"{c['serial']['seconds']} s", "", ""],
             ["`content check` (never cached)", f"{c['check']['seconds']} s", "< 5 s",
              _yes(c["check_met"])],
             ["memory held by the built catalog", f"{c['memory']['catalog_mb']} MB",

@@ -2,7 +2,7 @@
 
 Each trainee works through the four real modules to a random depth: some have
 not started, most have done some lessons and the pre-test, some have passed the
-post-test after one to three attempts (each with every question answered),
+post-test after one to three attempts (per-item answers: see ``RESPONSES``),
 finished a vignette run or two (with their steps), submitted the evaluation and
 received a certificate. The generator is seeded, so two runs load the same rows.
 """
@@ -19,6 +19,10 @@ from typing import Any
 from kaptrain.content import Catalog, Module
 
 START = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+#: Per-item answers (quiz_responses, ~35 per attempt, ~950,000 rows for the three
+#: cohorts) cost most of the loading time, and neither the dashboard nor the
+#: progress CSV reads them; set True to load them (the attempts CSV reads them).
+RESPONSES = False
 
 
 class Tables:
@@ -129,12 +133,13 @@ def _attempt(
             correct_count, total, score, passed,
         ),
     )  # fmt: skip
-    for row in answers:
-        t.add(
-            "quiz_responses",
-            ("attempt_id", "question_id", "position", "answer", "correct"),
-            row,
-        )
+    if RESPONSES:
+        for row in answers:
+            t.add(
+                "quiz_responses",
+                ("attempt_id", "question_id", "position", "answer", "correct"),
+                row,
+            )
     return score, passed
 
 

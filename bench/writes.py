@@ -34,7 +34,7 @@ from .common import (
     prepare_database,
 )
 
-TRAINEES = 16
+TRAINEES = 12
 MODULES = 6
 THREADS = 8
 
