@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import signal
+import sys
 import time
 import traceback
 from typing import Any
@@ -26,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(BENCHMARKS))
     parser.add_argument("--no-docs", action="store_true", help="skip the Markdown")
     args = parser.parse_args(argv)
+    # A stopped run still stops its servers and drops its databases: SIGTERM
+    # becomes SystemExit, so every context manager's cleanup runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chosen = [name for name in args.only.split(",") if name]
     started = time.perf_counter()
     results: dict[str, Any] = {

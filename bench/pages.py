@@ -41,15 +41,12 @@ def _first_lesson(url: str, http: Any) -> tuple[str, str, str]:
     module_path = re.search(r'href="(/modules/[^"/]+)"', catalog).group(1)
     page = http.get(f"{url}{module_path}", timeout=30).text
     items = re.findall(rf'href="({re.escape(module_path)}/[^"/?#]+)"', page)
-    lessons = [p for p in items if http.get(f"{url}{p}", timeout=30).ok]
-    # The second lesson: the first may be the pre-test or carry a content note.
+    # The first item whose page is a lesson (the path may open with the pre-test);
+    # ?note=seen goes past a content note, as the note's Continue link does.
     lesson = next(
-        (
-            p
-            for p in lessons
-            if '<article class="lesson"' in http.get(f"{url}{p}", timeout=30).text
-        ),
-        lessons[0],
+        f"{p}?note=seen"
+        for p in dict.fromkeys(items)
+        if '<article class="lesson"' in http.get(f"{url}{p}?note=seen", timeout=30).text
     )
     return module_path, lesson, module_path.rsplit("/", 1)[1]
 
@@ -70,7 +67,7 @@ def _progress_for_trainee(url: str, http: Any, module_path: str, lesson: str) ->
     """Give the trainee some history: the lesson marked complete."""
     page = http.get(f"{url}{lesson}", timeout=30).text
     http.post(
-        f"{url}{lesson}/complete",
+        f"{url}{lesson.split('?')[0]}/complete",
         data={"csrf_token": csrf_token(page)},
         allow_redirects=False,
         timeout=30,
