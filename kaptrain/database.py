@@ -22,10 +22,14 @@ from flask import Flask
 from sqlalchemy import event, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Every id column is an INTEGER; on PostgreSQL a larger number in a query is an
+# error ("integer out of range"), so a larger id in a URL is no row at all.
+MAX_ID = 2**31 - 1
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "kaptrain_write_intent", default=True
@@ -63,8 +67,26 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: a database id, so 0 to MAX_ID; others are 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def parse_id(text: str) -> int | None:
+    """``text`` (a query parameter) as a database id, or None if it cannot be one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
 def init_database(app: Flask) -> None:
     """Bind Flask-SQLAlchemy and install the per-engine settings."""
+    # Before any blueprint adds its rules, so every <int:...> is bounded.
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     with app.app_context():
         engine = db.engine
@@ -76,6 +98,24 @@ def init_database(app: Flask) -> None:
         from flask import request
 
         set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
+
+    @app.before_request
+    def refuse_nul() -> None:
+        # PostgreSQL text cannot hold NUL (a query with one fails), and nobody
+        # types one: such a request is malformed on either engine alike.
+        from flask import abort, request
+
+        if _has_nul(request):
+            abort(400)
+
+
+def _has_nul(request: Any) -> bool:
+    """Does any query or form field, name or value, or URL part contain NUL?"""
+    texts = [*(request.view_args or {}).values()]
+    for fields in (request.args, request.form):
+        for key, value in fields.items(multi=True):
+            texts += (key, value)
+    return any(isinstance(t, str) and "\x00" in t for t in texts)
 
 
 def insert_ignore(

@@ -124,10 +124,13 @@ def test_next_cannot_leave_the_site(client, make_user, target):
         "/login?next=" + quote(target, safe=""),
         data={"email": user.email, "password": PASSWORD},
     )
+    assert safe_next(target) is None
+    if "\x00" in target:  # a request carrying NUL is refused whole (database.py)
+        assert response.status_code == 400
+        return
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location == "/"
-    assert safe_next(target) is None
 
 
 @pytest.mark.parametrize(

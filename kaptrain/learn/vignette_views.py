@@ -9,6 +9,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from ..access import roles_required
 from ..content import Vignette
+from ..database import parse_id
 from ..models import JOURNAL_MAX, TRAINEE, VignetteRun
 from . import bp
 from .common import RATING_BADGES, RATING_WORDS, item_or_404
@@ -27,8 +28,7 @@ from .vignettes import (
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id(request.args.get(name, ""))
 
 
 def _path(vignette: Vignette, run: VignetteRun) -> list[dict[str, Any]]:
@@ -134,7 +134,7 @@ def move(module_id: str, item_id: str, run_id: int):  # type: ignore[no-untyped-
         abort(404)
     here = url_for("learn.item", module_id=module_id, item_id=item_id, run=run.id)
     step_text = request.form.get("step", "")
-    if not step_text.isdigit() or len(step_text) > 9:
+    if not (step_text.isascii() and step_text.isdigit()) or len(step_text) > 9:
         return redirect(here, code=303)
     step = int(step_text)
     if "choice" in request.form:

@@ -9,6 +9,7 @@ from ..access import cohort_or_404, roles_required, supervised_user_ids, trainee
 from ..analytics.report import ATTEMPT_CHOICES, build_report
 from ..catalog import current_catalog
 from ..content import Module
+from ..database import parse_id
 from ..models import ADMIN, SUPERVISOR, TRAINEE, User
 from ..progress import progress_for
 from . import bp, trainee
@@ -139,9 +140,10 @@ def analysis(module_id: str):  # type: ignore[no-untyped-def]
     cohort = None
     cohort_arg = request.args.get("cohort", "")
     if cohort_arg:
-        if not cohort_arg.isdigit():
+        cohort_id = parse_id(cohort_arg)
+        if cohort_id is None:
             abort(404)
-        cohort = cohort_or_404(me, int(cohort_arg))
+        cohort = cohort_or_404(me, cohort_id)
         users = member_ids(cohort)
     else:
         users = None if me.has_role(ADMIN) else supervised_user_ids(me)
