@@ -162,6 +162,8 @@ def progress_rows(cohort: Cohort, catalog: Catalog) -> Iterator[tuple[Any, ...]]
                     p.first_activity,
                     p.last_activity,
                 )
+        # Let this batch go before the next is read, so at most one is in memory.
+        del progress, versions
 
 
 def attempt_rows(cohort: Cohort) -> Iterator[tuple[Any, ...]]:
