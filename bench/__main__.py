@@ -27,7 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", default=",".join(BENCHMARKS))
     parser.add_argument("--no-docs", action="store_true", help="skip the Markdown")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="only rewrite docs/benchmarks.md from bench/results/latest.json",
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        latest = json.loads((RESULTS / "latest.json").read_text())
+        (ROOT / "docs" / "benchmarks.md").write_text(render(latest))
+        return 0
     # A stopped run still stops its servers and drops its databases: SIGTERM
     # becomes SystemExit, so every context manager's cleanup runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
