@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from .. import accounts, audit
 from ..access import roles_required
@@ -26,6 +27,17 @@ def _page() -> int:
         return 1
 
 
+def _paged(query: Select[Any]) -> tuple[int, list[Any], bool]:
+    """The requested page of ``query``: (page number, rows, whether more follow)."""
+    page = _page()
+    rows = list(
+        db.session.execute(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
+        .scalars()
+        .all()
+    )
+    return page, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
 @bp.get("/users")
 @roles_required(ADMIN)
 def users():  # type: ignore[no-untyped-def]
@@ -37,16 +49,11 @@ def users():  # type: ignore[no-untyped-def]
         query = query.where(
             or_(User.email.like(like), func.lower(User.name).like(like))
         )
-    page = _page()
-    rows = (
-        db.session.execute(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
-        .scalars()
-        .all()
-    )
+    page, rows, has_more = _paged(query)
     return render_template(
         "admin/users.html",
-        users=rows[:PAGE_SIZE],
-        has_more=len(rows) > PAGE_SIZE,
+        users=rows,
+        has_more=has_more,
         page=page,
         q=q,
         create_form=CreateUserForm(),
@@ -163,16 +170,11 @@ def audit_log():  # type: ignore[no-untyped-def]
         query = query.where(
             or_(AuditEvent.actor_label.like(like), AuditEvent.subject_label.like(like))
         )
-    page = _page()
-    rows = (
-        db.session.execute(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
-        .scalars()
-        .all()
-    )
+    page, rows, has_more = _paged(query)
     return render_template(
         "admin/audit.html",
-        events=rows[:PAGE_SIZE],
-        has_more=len(rows) > PAGE_SIZE,
+        events=rows,
+        has_more=has_more,
         page=page,
         actions=audit.ACTIONS,
         action=action if action in audit.ACTIONS else "",

@@ -75,40 +75,29 @@ class RegisterForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordResetForm(FlaskForm):
+    """A new password, typed twice (reset links; the change form adds the current)."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            DataRequired("Repeat the new password."),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(PasswordResetForm):
     current = PasswordField(
         "Current password",
         validators=[DataRequired("Enter your current password.")],
         render_kw={"autocomplete": "current-password"},
-    )
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a new password.")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[
-            DataRequired("Repeat the new password."),
-            EqualTo("password", "The two passwords do not match."),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-
-class PasswordResetForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a new password.")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[
-            DataRequired("Repeat the new password."),
-            EqualTo("password", "The two passwords do not match."),
-        ],
-        render_kw={"autocomplete": "new-password"},
     )
 
 
