@@ -21,9 +21,10 @@ NAV = (
     NavItem("Modules", "learn.catalog", (TRAINEE,)),
     NavItem("Progress", "learn.progress", (TRAINEE,)),
     NavItem("Journal", "learn.journal", (TRAINEE,)),
-    NavItem("Cohorts", "supervise.cohorts", (SUPERVISOR,)),
-    NavItem("Content health", "author.health", (AUTHOR,)),
-    NavItem("Item analysis", "author.item_analysis", (AUTHOR,)),
+    # Admins may open every supervisor and author page, so they see those links too.
+    NavItem("Cohorts", "supervise.cohorts", (SUPERVISOR, ADMIN)),
+    NavItem("Content health", "author.health", (AUTHOR, ADMIN)),
+    NavItem("Item analysis", "author.item_analysis", (AUTHOR, ADMIN)),
     NavItem("Users", "admin.users", (ADMIN,)),
     NavItem("Audit log", "admin.audit_log", (ADMIN,)),
 )
