@@ -65,7 +65,10 @@ def _retry_after() -> int:
     if limit is None:
         return 60
     try:
-        return max(1, math.ceil(limit.reset_at - time.time()))
+        # reset_at is a whole-second timestamp, so rounding can overshoot the
+        # window by a second; never ask a client to wait longer than the window.
+        window = limit.limit.get_expiry()
+        return max(1, min(math.ceil(limit.reset_at - time.time()), window))
     except Exception:  # noqa: BLE001 - storage trouble must not turn a 429 into 500
         return 60
 

@@ -118,3 +118,24 @@ def test_too_large_request_gets_a_friendly_413(app, client):
     response = client.post("/login", data={"email": "x" * size})
     assert response.status_code == 413
     assert "That was too large to accept" in response.get_data(as_text=True)
+
+
+def test_retry_after_never_exceeds_the_window_of_the_limit_hit(app, monkeypatch):
+    """reset_at is a whole-second timestamp; rounding up must not overshoot."""
+    import time
+    from types import SimpleNamespace
+
+    from limits import parse
+
+    from kaptrain import errors
+
+    now = 1_000_000.25
+    monkeypatch.setattr(time, "time", lambda: now)
+    hit = SimpleNamespace(limit=parse("10 per 5 minutes"), reset_at=int(now) + 301)
+    monkeypatch.setattr(
+        errors.limiter.__class__, "current_limit", property(lambda _: hit)
+    )
+    with app.test_request_context():
+        assert errors._retry_after() == 300
+        hit.reset_at = int(now) + 120
+        assert errors._retry_after() == 120
