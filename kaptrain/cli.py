@@ -1,7 +1,7 @@
 """Command-line tools: ``flask --app kaptrain <command>``.
 
-create-user, demo, content check/reload. (Backup and restore live in
-``kaptrain/backup.py`` and are registered here too when present.)
+create-user, demo, content check/reload, and backup/restore (defined in
+``kaptrain/backup.py``, registered here).
 """
 
 from __future__ import annotations

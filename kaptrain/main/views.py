@@ -15,11 +15,7 @@ from . import bp
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     """Landing page: an introduction, or the signed-in person's starting points."""
-    if (
-        current_user.is_authenticated
-        and current_user.roles == {TRAINEE}
-        and "learn.catalog" in current_app.view_functions
-    ):
+    if current_user.is_authenticated and current_user.roles == {TRAINEE}:
         return redirect(url_for("learn.catalog"))
     return render_template("main/index.html", catalog=current_catalog())
 
