@@ -197,12 +197,12 @@ def _module(
                 (
                     "id user_id module_id vignette_id number module_version "
                     "content_hash current_node step_count started_at finished_at "
-                    "ending_id"
+                    "ending_id last_step_at"
                 ).split(),
                 (
                     run_id, uid, module.id, vignette.id, number, version,
                     content_hash, node, steps, at, at + dt.timedelta(minutes=12),
-                    None,
+                    None, at + dt.timedelta(minutes=steps - 1),
                 ),
             )  # fmt: skip
     if done < len(lessons) or depth < 0.4:

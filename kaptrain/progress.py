@@ -26,7 +26,6 @@ from .models import (
     ItemProgress,
     QuizAttempt,
     VignetteRun,
-    VignetteStep,
 )
 
 NOT_STARTED = "not_started"
@@ -233,9 +232,8 @@ def _statements(users: Any, modules: Any) -> _Statements:
             func.count(VignetteRun.finished_at.distinct()),
             func.min(VignetteRun.started_at),
             func.max(VignetteRun.finished_at),
-            func.max(VignetteStep.at),
+            func.max(VignetteRun.last_step_at),
         )
-        .outerjoin(VignetteStep, VignetteStep.run_id == VignetteRun.id)
         .where(
             VignetteRun.user_id.in_(users),
             VignetteRun.module_id.in_(modules),

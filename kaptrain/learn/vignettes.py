@@ -118,7 +118,11 @@ def _advance(
     node = current_node(vignette, run)
     ending = vignette.nodes[target].kind == "ending"
     now = utcnow()
-    values: dict[str, object] = {"current_node": target, "step_count": seq}
+    values: dict[str, object] = {
+        "current_node": target,
+        "step_count": seq,
+        "last_step_at": now,
+    }
     if ending:
         values.update(finished_at=now, ending_id=target)
     moved = db.session.execute(

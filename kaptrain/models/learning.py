@@ -150,6 +150,9 @@ class VignetteRun(db.Model):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ending_id: Mapped[str | None] = mapped_column(String(ID_MAX))
+    #: Time of the latest step (None before the first): kept with each step so
+    #: progress and the cohort dashboard need not join every step to find it.
+    last_step_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     steps: Mapped[list[VignetteStep]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="VignetteStep.seq"

@@ -48,6 +48,13 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Raised by one in the same transaction as every change to this user's
+    #: learner records (``kaptrain.progress.records_changed``). It comes with the
+    #: session user on every request, so a worker can keep the user's computed
+    #: progress and know, at no extra query, when it is out of date.
+    records_version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
