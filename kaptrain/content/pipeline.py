@@ -96,16 +96,20 @@ def _slim(draft: ModuleDraft) -> ModuleDraft:
 _worker_renderers: dict[Links | None, Renderer] = {}
 
 
-def _worker(
-    jobs: list[Job], cache: RenderCache | None, links: Links | None
-) -> list[Outcome]:
+def _renderer(links: Links | None) -> Renderer:
+    """This process's renderer for ``links``, built once (forked workers inherit
+    the parent's, so none of them imports the Markdown extensions again)."""
     renderer = _worker_renderers.get(links)
     if renderer is None:
         renderer = _worker_renderers[links] = Renderer(links)
-    outcomes = [run_job(job, renderer, cache, links) for job in jobs]
-    for outcome in outcomes:
-        _slim(outcome.draft)
-    return outcomes
+    return renderer
+
+
+def _worker(task: tuple[Job, RenderCache | None, Links | None]) -> Outcome:
+    job, cache, links = task
+    outcome = run_job(job, _renderer(links), cache, links)
+    _slim(outcome.draft)
+    return outcome
 
 
 def fork_context() -> BaseContext | None:
@@ -147,6 +151,8 @@ def run_jobs(
             return _run_parallel(context, jobs, links, cache, workers)
         except Exception as error:  # noqa: BLE001 - fall back, never fail a build
             log.warning("parallel content build failed (%s); building serially", error)
+    # A renderer of its own: Markdown instances are not thread-safe, and serial
+    # builds may run in threads (the web app's reload).
     renderer = Renderer(links)
     return [run_job(job, renderer, cache, links) for job in jobs]
 
@@ -158,13 +164,14 @@ def _run_parallel(
     cache: RenderCache | None,
     workers: int,
 ) -> list[Outcome]:
-    # Interleaved chunks: neighbouring modules tend to be alike in size, so
-    # dealing them out like cards balances the workers.
-    chunks = [jobs[n::workers] for n in range(workers)]
+    # One module per task, handed to whichever worker is free: on a busy
+    # machine one worker may get less CPU than the other, and fixed halves
+    # would leave the faster one idle at the end. A module is ~50 ms of work,
+    # so the per-task round trip (well under a millisecond) is noise.
+    _renderer(links)  # built before forking, inherited by every worker
+    tasks = [(job, cache, links) for job in jobs]
     # A Pool forks its workers before starting its helper threads.
     with context.Pool(workers) as pool:  # type: ignore[attr-defined]
-        results = pool.starmap(_worker, [(c, cache, links) for c in chunks])
-    by_folder = {
-        outcome.draft.path: outcome for result in results for outcome in result
-    }
+        results = pool.map(_worker, tasks, chunksize=1)
+    by_folder = {outcome.draft.path: outcome for outcome in results}
     return [by_folder[job.folder] for job in jobs]
