@@ -22,9 +22,11 @@ from kaptrain.models import (
     utcnow,
 )
 from kaptrain.progress import (
+    UNTOUCHED,
     ModuleProgress,
     module_progress,
     progress_for,
+    progress_overview,
     total_ce_hours,
 )
 from tests.learn_support import MODULE_ID, fixture_config
@@ -239,3 +241,160 @@ def test_total_ce_hours(hours: list[str], expected: str) -> None:
         for n, h in enumerate(hours)
     ]
     assert total_ce_hours(progress) == Decimal(expected)
+
+
+def _varied_records(ids: list[int], module: Any) -> None:
+    """Every kind of record the overview must read as progress_for does."""
+    t0 = dt.datetime(2025, 5, 1, 9, tzinfo=dt.UTC)
+    common = _common(module)
+    lesson, second = module.lessons[0], module.lessons[1]
+    vignette = module.vignettes[0]
+    _add_everything(ids[0], module)  # certified
+    _add_everything(ids[1], module, certify=False)  # everything but the certificate
+    # A lesson begun, one done, a post-test failed, an unfinished run whose latest
+    # step is the user's last moment, and a run started later but never stepped.
+    db.session.add_all(
+        [
+            ItemProgress(
+                user_id=ids[2],
+                item_id=lesson.id,
+                status="done",
+                started_at=t0,
+                completed_at=t0 + dt.timedelta(minutes=5),
+                **common,
+            ),
+            ItemProgress(
+                user_id=ids[2],
+                item_id=second.id,
+                status="in_progress",
+                started_at=t0 + dt.timedelta(hours=1),
+                **common,
+            ),
+            QuizAttempt(
+                user_id=ids[2],
+                quiz_id=module.quiz.id,
+                kind="post",
+                number=1,
+                started_at=t0 + dt.timedelta(hours=2),
+                submitted_at=t0 + dt.timedelta(hours=2, minutes=9),
+                score=20.0,
+                passed=False,
+                **common,
+            ),
+            VignetteRun(
+                user_id=ids[2],
+                vignette_id=vignette.id,
+                number=1,
+                current_node="open",
+                started_at=t0 + dt.timedelta(hours=3),
+                last_step_at=t0 + dt.timedelta(days=2),
+                **common,
+            ),
+            VignetteRun(
+                user_id=ids[2],
+                vignette_id=vignette.id,
+                number=2,
+                current_node="open",
+                started_at=t0 + dt.timedelta(days=3),
+                **common,
+            ),
+        ]
+    )
+    # A pass on a quiz since renamed: it touches the module, but its score and
+    # pass do not count; a skipped pre-test only; an item no longer in the module.
+    db.session.add_all(
+        [
+            QuizAttempt(
+                user_id=ids[3],
+                quiz_id="old-quiz",
+                kind="post",
+                number=1,
+                started_at=t0,
+                submitted_at=t0 + dt.timedelta(minutes=3),
+                score=100.0,
+                passed=True,
+                **common,
+            ),
+            QuizAttempt(
+                user_id=ids[4],
+                quiz_id=module.quiz.id,
+                kind="pre",
+                number=1,
+                skipped=True,
+                started_at=t0,
+                submitted_at=t0,
+                **common,
+            ),
+            ItemProgress(
+                user_id=ids[5],
+                item_id="removed-lesson",
+                status="done",
+                started_at=t0,
+                completed_at=t0 + dt.timedelta(days=9),
+                **common,
+            ),
+        ]
+    )
+    db.session.commit()
+
+
+def _expected(progress: ModuleProgress, module: Any) -> tuple[Any, ...]:
+    required = {item.id for item in module.required_items}
+    return (
+        progress.status,
+        len(required & progress.done_item_ids),
+        progress.best_post_score,
+        progress.last_activity,
+    )
+
+
+def test_overview_matches_progress_for(app: Flask, make_user: Any) -> None:
+    ids = [make_user().id for _ in range(7)]  # the last has no records
+    with app.app_context():
+        catalog = current_catalog()
+        _varied_records(ids, catalog.get(MODULE_ID))
+        full = progress_for(ids, catalog)
+        as_list = progress_overview(ids, catalog)
+        as_select = progress_overview(select(User.id).where(User.id.in_(ids)), catalog)
+    assert as_list == as_select
+    assert (ids[6], MODULE_ID) not in as_list  # no records: no row
+    for (user_id, module_id), progress in full.items():
+        figures = as_list.get((user_id, module_id), UNTOUCHED)
+        got = (
+            figures.status,
+            figures.required_done,
+            figures.best_post_score,
+            figures.last_activity,
+        )
+        assert got == _expected(progress, catalog.get(module_id)), user_id
+    # The cases above do differ from one another.
+    assert {f.status for f in as_list.values()} == {"completed", "in_progress"}
+    # The latest step, not the later start of a run never stepped: runs of one
+    # vignette count from their first start, as progress_for reads them.
+    assert as_list[(ids[2], MODULE_ID)].last_activity == dt.datetime(
+        2025, 5, 3, 9, tzinfo=dt.UTC
+    )
+    assert as_list[(ids[2], MODULE_ID)].required_done == 1
+    assert as_list[(ids[3], MODULE_ID)].best_post_score is None
+    assert progress_overview([], catalog) == {}
+
+
+def test_overview_is_one_query(app: Flask, make_user: Any) -> None:
+    ids = [make_user().id for _ in range(12)]
+    count = 0
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        nonlocal count
+        if statement.lstrip().upper().startswith("SELECT"):
+            count += 1
+
+    with app.app_context():
+        catalog = current_catalog()
+        _varied_records(ids, catalog.get(MODULE_ID))
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            progress_overview(select(User.id).where(User.id.in_(ids)), catalog)
+            progress_overview(ids[:3], catalog)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+    assert count == 2
