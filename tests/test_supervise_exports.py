@@ -216,6 +216,28 @@ def test_query_count_does_not_grow_with_cohort(
     assert small > 3
 
 
+def test_dashboard_query_count_is_the_same_on_every_page(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[..., Any],
+    world: World,
+) -> None:
+    login(world.supervisor)
+    url = f"/supervise/cohorts/{world.cohort.id}"
+    _grow_cohort(app, world, 5)
+    one_page = _queries_for(app, client, url)
+    _grow_cohort_more(app, world)  # 200 trainees: four pages of 50
+    for query in (
+        "?page=1",
+        "?page=3",
+        "?page=4&sort=progress",
+        "?page=2&sort=activity&status=in_progress",
+        "?page=999",
+        "?page=x",
+    ):
+        assert _queries_for(app, client, url + query) == one_page, query
+
+
 def _grow_cohort_more(app: Flask, world: World) -> None:
     with app.app_context():
         count = db.session.execute(

@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, JournalComment, JournalEntry, User
+from kaptrain.supervise import dashboard
 from tests import test_supervise_support as support
 from tests.test_supervise_support import SECRET, SHARED, T0, World, add_attempt
 
 app_config = support.app_config
+MODULE = "complete-module"
 world = support.world
 
 
@@ -87,6 +89,156 @@ def test_dashboard_sort_and_filter(
         assert "No trainee matches that filter." in html
     if "bogus" in query:
         assert "choose one of the listed" in html
+
+
+def _third_trainee(make_user: Callable[..., User], world: World) -> None:
+    make_user(name="Quinn Quiet", cohort=world.cohort)
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name", ["Pat Peer", "Quinn Quiet", "Tara Trainee"]),
+        ("progress", ["Tara Trainee", "Pat Peer", "Quinn Quiet"]),
+        ("activity", ["Tara Trainee", "Quinn Quiet", "Pat Peer"]),
+    ],
+)
+def test_dashboard_pages_follow_the_order_of_the_whole_cohort(
+    client: FlaskClient,
+    login: Callable[..., Any],
+    make_user: Callable[..., User],
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    sort: str,
+    expected: list[str],
+) -> None:
+    _third_trainee(make_user, world)
+    login(world.supervisor)
+    url = f"/supervise/cohorts/{world.cohort.id}?sort={sort}"
+    assert _rows(_get(client, url)) == expected  # one page of 50
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 2)
+    first = _get(client, url)
+    second = _get(client, f"{url}&page=2")
+    assert _rows(first) + _rows(second) == expected
+    assert "Showing trainees 1 to 2 of 3, page 1 of 2." in first
+    assert "Showing trainees 3 to 3 of 3, page 2 of 2." in second
+    # The summary still covers everyone, whatever the page.
+    assert "1 of 3 (33%)" in first and "1 of 3 (33%)" in second
+
+
+def _pager(html: str, where: str) -> str:
+    start = html.index(f'<nav aria-label="Trainee pages ({where} the table)"')
+    return html[start : html.index("</nav>", start)]
+
+
+def test_dashboard_pager_keeps_sort_and_filter(
+    client: FlaskClient,
+    login: Callable[..., Any],
+    make_user: Callable[..., User],
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _third_trainee(make_user, world)
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 1)
+    login(world.supervisor)
+    base = f"/supervise/cohorts/{world.cohort.id}"
+    html = _get(
+        client, f"{base}?sort=progress&status=not_started&module={MODULE}&page=2"
+    )
+    # Pat and Quinn have not started the module: two pages of one.
+    assert _rows(html) == ["Quinn Quiet"]
+    assert (
+        "Showing trainees 2 to 2 of 2 matching (3 in the cohort), page 2 of 2." in html
+    )
+    for where in ("above", "below"):
+        nav = _pager(html, where)
+        query = f"sort=progress&amp;status=not_started&amp;module={MODULE}"
+        assert (
+            f'<a href="{base}?{query}&amp;page=1" rel="prev">Previous page</a>' in nav
+        )
+        assert (
+            f'<a href="{base}?{query}&amp;page=2" aria-current="page">'
+            '<span class="visually-hidden">Page </span>2</a>'
+        ) in nav
+        assert "Next page" not in nav  # the last page
+        assert nav.count("aria-current") == 1
+    assert "(page 2 of 2)</caption>" in html
+    # Default sort and filter stay out of the links.
+    first = _get(client, f"{base}?page=1")
+    assert f'<a href="{base}?page=2" rel="next">Next page</a>' in _pager(first, "above")
+    assert "Previous page" not in _pager(first, "above")
+
+
+def test_dashboard_single_page_has_no_pager(
+    client: FlaskClient, login: Callable[..., Any], world: World
+) -> None:
+    login(world.supervisor)
+    html = _get(client, f"/supervise/cohorts/{world.cohort.id}")
+    assert "Trainee pages" not in html
+    assert "Showing trainees 1 to 2 of 2." in html
+
+
+@pytest.mark.parametrize(
+    ("page", "shown", "notice"),
+    [
+        (
+            "abc",
+            "Pat Peer",
+            "Showing page 1: page numbers are whole numbers from 1 to 3.",
+        ),
+        ("", "Pat Peer", "Showing page 1: page numbers are whole numbers from 1 to 3."),
+        (
+            "1.5",
+            "Pat Peer",
+            "Showing page 1: page numbers are whole numbers from 1 to 3.",
+        ),
+        (
+            "-1",
+            "Pat Peer",
+            "Showing page 1: page numbers are whole numbers from 1 to 3.",
+        ),
+        (
+            "%D9%A3",
+            "Pat Peer",
+            "Showing page 1: page numbers are whole numbers from 1 to 3.",
+        ),
+        ("0", "Pat Peer", "There is no page 0: showing page 1 of 3."),
+        ("4", "Tara Trainee", "There is no page 4: showing page 3 of 3."),
+        ("2147483648", "Tara Trainee", "There is no such page: showing page 3 of 3."),
+        ("9" * 5000, "Tara Trainee", "There is no such page: showing page 3 of 3."),
+        ("3", "Tara Trainee", None),
+    ],
+)
+def test_dashboard_bad_page_numbers_are_explained(
+    client: FlaskClient,
+    login: Callable[..., Any],
+    make_user: Callable[..., User],
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    page: str,
+    shown: str,
+    notice: str | None,
+) -> None:
+    _third_trainee(make_user, world)
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 1)
+    login(world.supervisor)
+    html = _get(client, f"/supervise/cohorts/{world.cohort.id}?page={page}")
+    assert _rows(html) == [shown]
+    if notice is None:
+        assert 'class="callout" role="status"' not in html
+    else:
+        assert f'<p class="callout" role="status">{notice}</p>' in html
+
+
+def test_dashboard_page_of_an_empty_filter(
+    client: FlaskClient, login: Callable[..., Any], world: World
+) -> None:
+    login(world.supervisor)
+    html = _get(
+        client, f"/supervise/cohorts/{world.cohort.id}?status=in_progress&page=7"
+    )
+    assert "No trainee matches that filter." in html
+    assert "There is no page 7: showing page 1 of 1." in html
 
 
 def test_gain_page(

@@ -1,12 +1,16 @@
 """The cohort dashboard and knowledge gain: trainees x modules, in fixed queries.
 
-Queries: the members, the progress service's fixed set, and one for the first
-pre- and post-test scores; the same count for five trainees or five thousand.
+Queries: the members, one progress overview of the whole cohort (a row per
+trainee and module, aggregated in SQL: enough to sort, filter and summarise),
+one for the first pre- and post-test scores, and the progress service's fixed
+set for the trainees on the requested page only; the same count for five
+trainees or five thousand, and only one page of rows is built and rendered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -16,7 +20,16 @@ from ..analytics.queries import first_scores
 from ..content import Catalog, Module
 from ..extensions import db
 from ..models import Cohort, CohortMember, User
-from ..progress import COMPLETED, IN_PROGRESS, NOT_STARTED, ModuleProgress, progress_for
+from ..progress import (
+    COMPLETED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    UNTOUCHED,
+    ModuleProgress,
+    ProgressOverview,
+    progress_for,
+    progress_overview,
+)
 from .cohorts import member_ids
 
 STATUSES = {
@@ -25,6 +38,8 @@ STATUSES = {
     COMPLETED: "Completed",
 }
 SORTS = {"name": "Name", "progress": "Progress", "activity": "Last activity"}
+#: Trainees per page of the dashboard's table.
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,20 @@ class TraineeRow:
 
 
 @dataclass(frozen=True)
+class _Standing:
+    """A trainee's place in the cohort: what sorting and filtering need, from the
+    overview (no per-record objects), for every member."""
+
+    user_id: int
+    name: str
+    email: str
+    statuses: tuple[str, ...]  # in catalog order
+    completed: int
+    done: int
+    last_activity: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class ModuleSummary:
     module: Module
     trainees: int
@@ -63,9 +92,17 @@ class ModuleSummary:
 @dataclass(frozen=True)
 class Dashboard:
     modules: tuple[Module, ...]
-    rows: tuple[TraineeRow, ...]  # sorted and filtered
+    rows: tuple[TraineeRow, ...]  # this page of the sorted, filtered trainees
     total: int  # members before filtering
+    matched: int  # members after filtering
     summaries: tuple[ModuleSummary, ...]
+    page: int  # 1-based; 1 when nothing matched
+    pages: int  # at least 1
+    first: int  # 1-based position of the page's first row among ``matched``
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
 
 
 def _members(cohort: Cohort) -> list[tuple[int, str, str]]:
@@ -80,27 +117,43 @@ def _members(cohort: Cohort) -> list[tuple[int, str, str]]:
     ]
 
 
-def _row(
-    member: tuple[int, str, str],
+def _standings(
+    members: list[tuple[int, str, str]],
     catalog: Catalog,
-    progress: dict[tuple[int, str], ModuleProgress],
-) -> TraineeRow:
-    uid, name, email = member
-    cells = tuple(progress[(uid, m.id)] for m in catalog.modules)
-    done = required = 0
-    for module, cell in zip(catalog.modules, cells, strict=True):
-        ids = {item.id for item in module.required_items}
-        required += len(ids)
-        done += len(ids & cell.done_item_ids)
-    moments = [c.last_activity for c in cells if c.last_activity is not None]
-    return TraineeRow(
-        uid, name, email, cells, done, required, max(moments, default=None)
-    )
+    overview: dict[tuple[int, str], ProgressOverview],
+) -> list[_Standing]:
+    module_ids = [m.id for m in catalog.modules]
+    standings = []
+    for uid, name, email in members:
+        figures = [overview.get((uid, mid), UNTOUCHED) for mid in module_ids]
+        statuses = tuple(f.status for f in figures)
+        moments = [f.last_activity for f in figures if f.last_activity is not None]
+        standings.append(
+            _Standing(
+                user_id=uid,
+                name=name,
+                email=email,
+                statuses=statuses,
+                completed=statuses.count(COMPLETED),
+                done=sum(f.required_done for f in figures),
+                last_activity=max(moments, default=None),
+            )
+        )
+    return standings
 
 
-def _sort(rows: list[TraineeRow], sort: str) -> list[TraineeRow]:
+def _required(catalog: Catalog) -> int:
+    return sum(len({i.id for i in m.required_items}) for m in catalog.modules)
+
+
+def _sort(rows: list[_Standing], sort: str, required: int) -> list[_Standing]:
     if sort == "progress":
-        return sorted(rows, key=lambda r: (-r.completed, -r.fraction, r.name.lower()))
+
+        def key(r: _Standing) -> tuple[int, float, str]:
+            fraction = r.done / required if required else 0.0
+            return (-r.completed, -fraction, r.name.lower())
+
+        return sorted(rows, key=key)
     if sort == "activity":
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
         return sorted(
@@ -109,26 +162,50 @@ def _sort(rows: list[TraineeRow], sort: str) -> list[TraineeRow]:
     return rows  # already by name
 
 
+def _filter(
+    rows: list[_Standing], catalog: Catalog, status: str, module_id: str
+) -> list[_Standing]:
+    if status not in STATUSES:
+        return rows
+    index = next((n for n, m in enumerate(catalog.modules) if m.id == module_id), None)
+    if index is not None:
+        return [row for row in rows if row.statuses[index] == status]
+    return [row for row in rows if status in row.statuses]
+
+
 def _summaries(
-    catalog: Catalog, rows: list[TraineeRow], cohort: Cohort
+    catalog: Catalog,
+    rows: list[_Standing],
+    overview: dict[tuple[int, str], ProgressOverview],
+    cohort: Cohort,
 ) -> tuple[ModuleSummary, ...]:
     scores = first_scores([m.id for m in catalog.modules], member_ids(cohort))
+    order = [row.user_id for row in rows]
     summaries = []
     for index, module in enumerate(catalog.modules):
-        cells = [row.cells[index] for row in rows]
-        posts = [c.best_post_score for c in cells if c.best_post_score is not None]
+        posts = [
+            score
+            for uid in order
+            if (score := overview.get((uid, module.id), UNTOUCHED).best_post_score)
+            is not None
+        ]
         pre, post = scores[module.id]
         summaries.append(
             ModuleSummary(
                 module=module,
-                trainees=len(cells),
-                completed=sum(1 for c in cells if c.status == COMPLETED),
+                trainees=len(rows),
+                completed=sum(1 for row in rows if row.statuses[index] == COMPLETED),
                 mean_post=sum(posts) / len(posts) if posts else None,
                 post_takers=len(posts),
-                gain=knowledge_gain(pre, post, [row.user_id for row in rows]),
+                gain=knowledge_gain(pre, post, order),
             )
         )
     return tuple(summaries)
+
+
+def page_count(matched: int) -> int:
+    """Pages of the trainee table for ``matched`` trainees (at least one)."""
+    return max(1, math.ceil(matched / PAGE_SIZE))
 
 
 def cohort_dashboard(
@@ -138,35 +215,47 @@ def cohort_dashboard(
     sort: str = "name",
     status: str = "",
     module_id: str = "",
+    page: int = 1,
 ) -> Dashboard:
-    """Rows of the cohort's trainees by modules, plus a per-module summary.
+    """One page of the cohort's trainees by modules, plus a per-module summary.
 
     ``status`` keeps trainees with that status on ``module_id`` (or on any module
-    when ``module_id`` is empty). The summary always covers the whole cohort.
+    when ``module_id`` is empty). Sorting and filtering cover the whole cohort
+    before the page is cut; ``page`` is brought into 1..pages. The summary always
+    covers the whole cohort. Only the page's trainees get full progress records.
     """
     members = _members(cohort)
-    progress = progress_for([uid for uid, _, _ in members], catalog)
-    rows = [_row(member, catalog, progress) for member in members]
-    summaries = _summaries(catalog, rows, cohort)
-    shown = rows
-    if status in STATUSES:
-        index = next(
-            (n for n, m in enumerate(catalog.modules) if m.id == module_id), None
+    overview = progress_overview(member_ids(cohort), catalog)
+    standings = _standings(members, catalog, overview)
+    summaries = _summaries(catalog, standings, overview, cohort)
+    required = _required(catalog)
+    shown = _sort(_filter(standings, catalog, status, module_id), sort, required)
+    pages = page_count(len(shown))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    window = shown[start : start + PAGE_SIZE]
+    progress = progress_for([row.user_id for row in window], catalog)
+    rows = tuple(
+        TraineeRow(
+            user_id=row.user_id,
+            name=row.name,
+            email=row.email,
+            cells=tuple(progress[(row.user_id, m.id)] for m in catalog.modules),
+            done=row.done,
+            required=required,
+            last_activity=row.last_activity,
         )
-        shown = [
-            row
-            for row in rows
-            if (
-                row.cells[index].status == status
-                if index is not None
-                else any(cell.status == status for cell in row.cells)
-            )
-        ]
+        for row in window
+    )
     return Dashboard(
         modules=catalog.modules,
-        rows=tuple(_sort(shown, sort)),
-        total=len(rows),
+        rows=rows,
+        total=len(standings),
+        matched=len(shown),
         summaries=summaries,
+        page=page,
+        pages=pages,
+        first=start + 1,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Response,
     abort,
@@ -63,15 +65,27 @@ def create_cohort():  # type: ignore[no-untyped-def]
     return _cohort_list(form, 400)
 
 
+def _requested_page(raw: str | None) -> int | None:
+    """The page number asked for: None when absent or not a whole number, else
+    the number (possibly out of range: the dashboard brings it into range)."""
+    if raw is None or not re.fullmatch(r"[0-9]+", raw):
+        return None
+    # Longer than any real page number; int() would refuse thousands of digits.
+    return int(raw) if len(raw) <= 9 else 10**9
+
+
 @bp.get("/cohorts/<int:cohort_id>", endpoint="dashboard")
 @roles_required(SUPERVISOR)
 def dashboard_page(cohort_id: int):  # type: ignore[no-untyped-def]
-    """Trainees by modules with status and best post-test, and module summaries."""
+    """Trainees by modules with status and best post-test (a page at a time, in
+    the chosen order over the whole cohort), and module summaries."""
     cohort = _cohort(cohort_id)
     catalog = current_catalog()
     sort = request.args.get("sort", "name")
     status = request.args.get("status", "")
     module_id = request.args.get("module", "")
+    raw_page = request.args.get("page")
+    page = _requested_page(raw_page)
     notices = []
     if sort not in dashboard.SORTS:
         notices.append("Sorted by name: choose one of the listed sort orders.")
@@ -83,8 +97,18 @@ def dashboard_page(cohort_id: int):  # type: ignore[no-untyped-def]
         notices.append("Showing every module: choose one of the listed modules.")
         module_id = ""
     board = dashboard.cohort_dashboard(
-        cohort, catalog, sort=sort, status=status, module_id=module_id
+        cohort, catalog, sort=sort, status=status, module_id=module_id, page=page or 1
     )
+    if raw_page is not None and page is None:
+        notices.append(
+            f"Showing page {board.page}: page numbers are whole numbers from 1 to "
+            f"{board.pages}."
+        )
+    elif page is not None and page != board.page:
+        asked = f"page {page}" if page < 10**9 else "such page"
+        notices.append(
+            f"There is no {asked}: showing page {board.page} of {board.pages}."
+        )
     return render_template(
         "supervise/dashboard.html",
         cohort=cohort,
@@ -95,7 +119,22 @@ def dashboard_page(cohort_id: int):  # type: ignore[no-untyped-def]
         sorts=dashboard.SORTS,
         statuses=dashboard.STATUSES,
         notices=notices,
+        page_links=_page_links(board.page, board.pages),
     )
+
+
+def _page_links(page: int, pages: int) -> list[int | None]:
+    """Page numbers for the pager: the first, the last and two either side of
+    the current page, with None where numbers are left out."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links: list[int | None] = []
+    previous = 0
+    for number in shown:
+        if number - previous > 1:
+            links.append(None)
+        links.append(number)
+        previous = number
+    return links
 
 
 def _members_page(  # type: ignore[no-untyped-def]
