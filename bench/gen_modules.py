@@ -1,12 +1,17 @@
 """Generate a large, valid modules tree for build benchmarks.
 
 ``generate_tree(directory, modules=100, lessons=8)`` writes ``modules`` module
-folders, each with ``lessons`` lessons of about the size of the shipped lessons
-(~9 KB of Markdown: headings, lists, emphasis, citations, links, a table, a
-footnote, callouts), a branching vignette, a quiz with 6 questions per CE hour
-and an evaluation. The text is pseudo-random but seeded, so two runs with the
-same arguments write identical trees, and every module passes ``content check``
-without warnings. Run it directly to time a build::
+folders shaped like the shipped modules in ``modules/``, so a build of the tree
+costs per megabyte what real content does (measured: about the same CPU per MB
+as the shipped modules, slightly more): each has ``lessons`` lessons of ~9 KB
+(headings and subheadings, two tables, bulleted and numbered lists with bold
+lead-ins, citations in about a third of sentences, a link, a footnote, a note
+and a reveal), two branching cases of ~10 KB (six scenes with three rated
+choices and feedback, detours, two endings), a quiz with 6 questions per CE
+hour and feedback on every option, a three-paragraph overview, twelve
+references and an evaluation. The text is pseudo-random but seeded, so two runs
+with the same arguments write identical trees, and every module passes
+``content check`` without warnings. Run it directly to time a build::
 
     python bench/gen_modules.py [--modules 100] [--lessons 8] [--keep DIR]
 """
@@ -33,14 +38,17 @@ WORDS = (
 
 LESSON_MINUTES = 20
 QUIZ_MINUTES = 10
-VIGNETTE_MINUTES = 10
+VIGNETTE_MINUTES = 15
+CASES = 2
 EVALUATION_MINUTES = 5
 
 
-def _sentence(rng: random.Random, cite: str | None = None) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(9, 18))]
+def _sentence(
+    rng: random.Random, cite: str | None = None, length: tuple[int, int] = (9, 18)
+) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(*length))]
     words[0] = words[0].capitalize()
-    if rng.random() < 0.25:
+    if rng.random() < 0.05:
         n = rng.randrange(len(words))
         words[n] = f"*{words[n]}*"
     if rng.random() < 0.15:
@@ -52,10 +60,21 @@ def _sentence(rng: random.Random, cite: str | None = None) -> str:
     return text + "."
 
 
-def _paragraph(rng: random.Random, keys: list[str]) -> str:
+def _cite(rng: random.Random, keys: list[str], rate: float) -> str | None:
+    """A citation (sometimes of two works) for about ``rate`` of sentences."""
+    if rng.random() >= rate:
+        return None
+    if rng.random() < 0.2:
+        first, second = rng.sample(keys, 2)
+        return f"{first}; @{second}"
+    return rng.choice(keys)
+
+
+def _paragraph(
+    rng: random.Random, keys: list[str], length: tuple[int, int] = (3, 6)
+) -> str:
     sentences = [
-        _sentence(rng, rng.choice(keys) if rng.random() < 0.2 else None)
-        for _ in range(rng.randint(4, 7))
+        _sentence(rng, _cite(rng, keys, 0.35)) for _ in range(rng.randint(*length))
     ]
     # Wrapped at about 80 columns, as authors write.
     lines, line = [], ""
@@ -84,15 +103,38 @@ def _lesson(rng: random.Random, number: int, lessons: int, keys: list[str]) -> s
     for section in range(1, 6):
         parts += [f"## Part {section}: {rng.choice(WORDS)}", ""]
         parts += [_paragraph(rng, keys), ""]
+        if section == 1:
+            parts += ["| Term | Meaning | Source |", "|---|---|---|"]
+            parts += [
+                f"| **{rng.choice(WORDS)}** | {_sentence(rng)} | "
+                f"{_sentence(rng, rng.choice(keys))} |"
+                for _ in range(5)
+            ]
+            parts += [""]
         if section == 2:
-            parts += [f"- {_sentence(rng)}" for _ in range(4)] + [""]
+            parts += [f"- {_sentence(rng, _cite(rng, keys, 0.3))}" for _ in range(5)]
+            parts += [""]
         if section == 3:
             parts += ["| Term | Meaning |", "|:--|:--|"]
-            parts += [f"| {rng.choice(WORDS)} | {_sentence(rng)} |" for _ in range(3)]
+            parts += [f"| {rng.choice(WORDS)} | {_sentence(rng)} |" for _ in range(5)]
             parts += [""]
         if section == 4:
             parts += ["::: note", _paragraph(rng, keys), ":::", ""]
-        parts += [_paragraph(rng, keys), ""]
+            parts += [
+                f"{n}. **{rng.choice(WORDS).capitalize()}.** {_sentence(rng)}"
+                for n in range(1, 5)
+            ]
+            parts += [""]
+        if section == 5:
+            parts += [
+                f"- **{rng.choice(WORDS).capitalize()}:** "
+                f"{_sentence(rng, _cite(rng, keys, 0.3))}"
+                for _ in range(5)
+            ]
+            parts += [""]
+        if section % 2:
+            parts += [f"### {rng.choice(WORDS).capitalize()} in practice", ""]
+            parts += [_paragraph(rng, keys), ""]
     nxt = number + 1 if number < lessons else 1
     parts += [
         f"See [lesson {nxt}](lesson-{nxt:02d}.md) and a detail[^1].",
@@ -124,30 +166,49 @@ def _quiz(rng: random.Random, questions: int, keys: list[str]) -> str:
         parts += [f"::: question q{n}", ":type: single", "", _sentence(rng), ""]
         for option in range(4):
             mark = "x" if option == correct else " "
-            parts.append(f"- [{mark}] {_sentence(rng)}")
-            if rng.random() < 0.5:
-                parts.append(f"  > {_sentence(rng)}")
-        parts += ["", f"Explanation: {_sentence(rng, rng.choice(keys))}", ":::", ""]
+            parts.append(f"- [{mark}] {_sentence(rng, length=(5, 12))}")
+            parts.append(f"  > {_sentence(rng, _cite(rng, keys, 0.3))}")
+        explanation = " ".join(
+            _sentence(rng, _cite(rng, keys, 0.8)) for _ in range(rng.choice((1, 1, 2)))
+        )
+        parts += ["", f"Explanation: {explanation}", ":::", ""]
     return "\n".join(parts)
 
 
-def _vignette(rng: random.Random) -> str:
-    body = ["---", "kind: vignette", "id: case", "title: A case", "start: open"]
+def _vignette(rng: random.Random, number: int, keys: list[str]) -> str:
+    """A case like the shipped ones (~10 KB): six scenes of one or two
+    paragraphs, each with a prompt and three rated choices with feedback, three
+    detour scenes that continue the story, and two endings."""
+    body = ["---", "kind: vignette", f"id: case-{number}", f"title: Case {number}"]
     body += [
+        "start: scene-1",
         f"estimated_minutes: {VIGNETTE_MINUTES}",
         'based_on: "Fictional composite written for training."',
         "---",
         "",
     ]
-    scenes = ["open", "middle", "late"]
-    for n, node in enumerate(scenes):
-        after = scenes[n + 1] if n + 1 < len(scenes) else "good-end"
-        body += [f"::: scene {node}", _sentence(rng), "", f"? {_sentence(rng)}", ""]
-        body += [f"- [best] {_sentence(rng)} -> {after}", f"  > {_sentence(rng)}"]
-        body += [f"- [avoid] {_sentence(rng)} -> bad-end", f"  > {_sentence(rng)}"]
+    scenes = 6
+    for n in range(1, scenes + 1):
+        after = f"scene-{n + 1}" if n < scenes else "good-end"
+        avoid = f"detour-{n}" if n % 2 else after
+        if n == scenes:
+            avoid = "hard-end"
+        body += [f"::: scene scene-{n}", _paragraph(rng, keys, (2, 4)), ""]
+        if rng.random() < 0.25:
+            body += [_paragraph(rng, keys, (2, 4)), ""]
+        body += [f"? {_sentence(rng)}", ""]
+        for rating, target in (("best", after), ("ok", after), ("avoid", avoid)):
+            feedback = " ".join(
+                _sentence(rng, _cite(rng, keys, 0.3)) for _ in range(rng.randint(1, 2))
+            )
+            body += [f'- [{rating}] "{_sentence(rng)}" -> {target}', f"  > {feedback}"]
         body += [":::", ""]
-    body += ["::: ending good-end", _sentence(rng), ":::", ""]
-    body += ["::: ending bad-end", _sentence(rng), ":::", ""]
+        if n % 2 and n < scenes:
+            body += [f"::: scene detour-{n}", _paragraph(rng, keys, (2, 4))]
+            body += [f"-> {after}"]
+            body += [":::", ""]
+    for ending in ("good-end", "hard-end"):
+        body += [f"::: ending {ending}", _paragraph(rng, keys, (2, 4)), ":::", ""]
     return "\n".join(body)
 
 
@@ -170,14 +231,15 @@ What would you change?
 
 def _module(folder: Path, number: int, lessons: int, rng: random.Random) -> None:
     folder.mkdir(parents=True)
-    keys = [f"author{k}-20{10 + k}" for k in range(1, 5)]
-    minutes = lessons * LESSON_MINUTES + QUIZ_MINUTES + VIGNETTE_MINUTES
+    keys = [f"author{k}-20{10 + k}" for k in range(1, 13)]
+    minutes = lessons * LESSON_MINUTES + QUIZ_MINUTES + CASES * VIGNETTE_MINUTES
     minutes += EVALUATION_MINUTES
     # ce_hours in halves close to the minutes, so the M12 credit check passes.
     hours = max(0.5, round(minutes / 30) / 2)
     hours_text = f"{hours:g}"
     files = [f"lesson-{n:02d}.md" for n in range(1, lessons + 1)]
-    files += ["case.md", "quiz.md", "evaluation.md"]
+    files += [f"case-{n}.md" for n in range(1, CASES + 1)]
+    files += ["quiz.md", "evaluation.md"]
     meta = [
         "---",
         "kind: module",
@@ -193,13 +255,13 @@ def _module(folder: Path, number: int, lessons: int, rng: random.Random) -> None
         *(f"  - {name}" for name in files),
         "---",
         "",
-        _paragraph(rng, keys),
-        "",
+        *(f"{_paragraph(rng, keys)}\n" for _ in range(3)),
     ]
     (folder / "module.md").write_text("\n".join(meta))
     for n in range(1, lessons + 1):
         (folder / f"lesson-{n:02d}.md").write_text(_lesson(rng, n, lessons, keys))
-    (folder / "case.md").write_text(_vignette(rng))
+    for n in range(1, CASES + 1):
+        (folder / f"case-{n}.md").write_text(_vignette(rng, n, keys))
     questions = max(6, math.ceil(hours * 6))
     (folder / "quiz.md").write_text(_quiz(rng, questions, keys))
     (folder / "evaluation.md").write_text(EVALUATION)
