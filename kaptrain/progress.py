@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -31,6 +32,8 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import CollectionAggregate
 
 from .content import Catalog, Module
 from .extensions import db
@@ -201,6 +204,13 @@ class _Statements:
     certificates: Select[Any]
 
 
+def _user_in(column: Any, users: Any) -> Any:
+    """``column IN users``, or ``column = ANY(array)`` when ``users`` is one."""
+    if isinstance(users, CollectionAggregate):
+        return column == users
+    return column.in_(users)
+
+
 def _statements(users: Any, modules: Any) -> _Statements:
     """The record queries for users IN ``users`` and modules IN ``modules``."""
     submitted = QuizAttempt.submitted_at.is_not(None) & ~QuizAttempt.skipped
@@ -213,7 +223,7 @@ def _statements(users: Any, modules: Any) -> _Statements:
             ItemProgress.started_at,
             ItemProgress.completed_at,
         ).where(
-            ItemProgress.user_id.in_(users),
+            _user_in(ItemProgress.user_id, users),
             ItemProgress.module_id.in_(modules),
         ),
         quizzes=select(
@@ -230,7 +240,7 @@ def _statements(users: Any, modules: Any) -> _Statements:
             func.max(QuizAttempt.submitted_at),
         )
         .where(
-            QuizAttempt.user_id.in_(users),
+            _user_in(QuizAttempt.user_id, users),
             QuizAttempt.module_id.in_(modules),
         )
         .group_by(
@@ -249,7 +259,7 @@ def _statements(users: Any, modules: Any) -> _Statements:
             func.max(VignetteRun.last_step_at),
         )
         .where(
-            VignetteRun.user_id.in_(users),
+            _user_in(VignetteRun.user_id, users),
             VignetteRun.module_id.in_(modules),
         )
         .group_by(VignetteRun.user_id, VignetteRun.module_id, VignetteRun.vignette_id),
@@ -259,7 +269,7 @@ def _statements(users: Any, modules: Any) -> _Statements:
             EvaluationResponse.evaluation_id,
             EvaluationResponse.submitted_at,
         ).where(
-            EvaluationResponse.user_id.in_(users),
+            _user_in(EvaluationResponse.user_id, users),
             EvaluationResponse.module_id.in_(modules),
         ),
         certificates=select(
@@ -269,7 +279,7 @@ def _statements(users: Any, modules: Any) -> _Statements:
             Certificate.ce_hours,
             Certificate.completed_at,
         ).where(
-            Certificate.user_id.in_(users),
+            _user_in(Certificate.user_id, users),
             Certificate.module_id.in_(modules),
         ),
     )
@@ -280,6 +290,13 @@ def _statements(users: Any, modules: Any) -> _Statements:
 #: constructed and hashed again for each of the five queries.
 _BY_ID_LIST = _statements(
     bindparam("user_ids", expanding=True), bindparam("module_ids", expanding=True)
+)
+#: The same on PostgreSQL, with the ids bound as one array (``= ANY(...)``): an
+#: expanding list of a thousand ids made a thousand placeholders, a statement text
+#: psycopg parsed again on every call (a fifth of a progress CSV's time).
+_BY_ID_ARRAY = _statements(
+    any_(bindparam("user_ids", type_=postgresql.ARRAY(Integer))),
+    bindparam("module_ids", expanding=True),
 )
 
 
@@ -293,8 +310,10 @@ def _collect(
     if isinstance(user_filter, Select):
         statements = _statements(user_filter, bindparam("module_ids", expanding=True))
     else:
-        statements = _BY_ID_LIST
         params["user_ids"] = list(user_filter)
+        statements = _BY_ID_LIST
+        if db.session.connection().dialect.name == "postgresql":
+            statements = _BY_ID_ARRAY
     # Core execution: these are plain column rows, and the ORM's result
     # machinery was a large share of a page's time.
     connection = db.session.connection()
@@ -350,10 +369,22 @@ def _collect(
     return accs
 
 
+#: Shared by every entry without such items, and the records of a user who has
+#: none (never mutated): a cohort's progress keeps tens of thousands of entries
+#: alive at once, and each object less is less for the garbage collector to
+#: traverse (on a 5,000-trainee CSV, its full passes were a tenth of the time).
+_NO_ITEMS: frozenset[str] = frozenset()
+_NO_RECORDS = _Acc()
+
+
+def _items(ids: set[str]) -> frozenset[str]:
+    return frozenset(ids) if ids else _NO_ITEMS
+
+
 def _build(
     user_id: int, module: Module, shape: _Shape, acc: _Acc | None
 ) -> ModuleProgress:
-    acc = acc or _Acc()
+    acc = acc or _NO_RECORDS
     lessons, vignettes = shape.lessons, shape.vignettes
     if acc.cert_code is not None:
         status = COMPLETED
@@ -369,7 +400,7 @@ def _build(
         lessons_total=len(lessons),
         vignettes_done=sum(1 for i in vignettes if i in acc.done),
         vignettes_total=len(vignettes),
-        done_item_ids=frozenset(acc.done),
+        done_item_ids=_items(acc.done),
         pretest_score=acc.pre_score,
         pretest_skipped=acc.pre_skipped,
         best_post_score=acc.best_post,
@@ -382,7 +413,7 @@ def _build(
         ce_hours_earned=acc.cert_hours if acc.cert_hours is not None else Decimal(0),
         last_activity=acc.last,
         first_activity=acc.first,
-        started_item_ids=frozenset(acc.started - acc.done),
+        started_item_ids=_items(acc.started - acc.done),
     )
 
 
