@@ -147,7 +147,9 @@ def load_config(
         "ENV_NAME": env_name,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": check_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping: kaptrain.database checks pooled PostgreSQL connections
+        # without a round trip.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "MODULES_DIR": modules_dir,
         "CONTENT_AUTO_RELOAD": _bool_env("CONTENT_AUTO_RELOAD", not production),
         "REDIS_URL": redis_url,

@@ -10,16 +10,25 @@ method but GET, HEAD and OPTIONS, plus CLI commands) opens ``BEGIN IMMEDIATE``,
 which queues for the write lock up front; a read-only request opens a plain
 ``BEGIN``. A read-only request that must write once (an audit entry) calls
 :func:`begin_write` first.
+
+On PostgreSQL the same intent saves round trips. A read-only request runs its
+statements in autocommit: under READ COMMITTED each statement takes its own
+snapshot inside a transaction anyway, so the ``BEGIN`` and ``ROLLBACK`` a read
+would otherwise send buy nothing but two round trips. Requests that may write,
+CLI commands and anything after :func:`begin_write` keep real transactions.
+Pooled connections are checked for life on checkout without a round trip (see
+:func:`_server_closed`), where ``pool_pre_ping`` would send a query each time.
 """
 
 from __future__ import annotations
 
 import contextvars
+import select as select_module
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, literal
+from sqlalchemy import event, exc, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
@@ -67,6 +76,66 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def _server_closed(dbapi_connection: Any) -> bool:
+    """Has PostgreSQL closed this idle pooled connection (restart, terminate)?
+
+    An idle connection has nothing to read: the server speaks only when asked,
+    and kaptrain uses no LISTEN/NOTIFY. When the server shuts a connection down
+    it sends a final error and closes the socket, so the socket turns readable.
+    Polling it costs one system call where a pre-ping costs a round trip. A
+    connection that cannot be polled counts as closed (it is replaced, which is
+    always safe).
+    """
+    if getattr(dbapi_connection, "closed", False) or getattr(
+        dbapi_connection, "broken", False
+    ):
+        return True
+    try:
+        fileno = dbapi_connection.pgconn.socket
+        readable, _, _ = select_module.select([fileno], [], [], 0)
+    except Exception:  # noqa: BLE001 - unknown state: replace the connection
+        return True
+    return bool(readable)
+
+
+def _plain_select(statement: str) -> bool:
+    head = statement.lstrip()[:6].upper()
+    return head == "SELECT" and "FOR UPDATE" not in statement.upper()
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def check_alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if _server_closed(dbapi_connection):
+            # The pool discards this connection and checks out (or opens) another.
+            raise exc.DisconnectionError("PostgreSQL closed this pooled connection")
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # Nothing has been sent yet: psycopg opens its transaction lazily, at
+        # the first statement, so autocommit can still be chosen here.
+        if not _write_intent.get():
+            connection.connection.driver_connection.autocommit = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def write_opens_a_transaction(
+        connection: Any, _cursor: Any, statement: str, *_rest: Any
+    ) -> None:
+        # A read-only request that writes without begin_write() still gets a
+        # transaction from its first write on (so a later failure rolls the
+        # write back); only plain SELECTs run in autocommit.
+        driver = connection.connection.driver_connection
+        if driver.autocommit and not _plain_select(statement):
+            driver.autocommit = False
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        # Back in the pool: the next request may write. Setting it on an idle
+        # connection is client-side only; a closed one is discarded anyway.
+        if dbapi_connection is not None and not _server_closed(dbapi_connection):
+            dbapi_connection.autocommit = False
+
+
 class IdConverter(IntegerConverter):
     """``<int:...>`` in routes: a database id, so 0 to MAX_ID; others are 404."""
 
@@ -92,12 +161,19 @@ def init_database(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
+        elif engine.dialect.name == "postgresql":
+            _configure_postgresql(engine)
 
     @app.before_request
     def declare_intent() -> None:
         from flask import request
 
         set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
+
+    @app.teardown_request
+    def restore_intent(_error: BaseException | None) -> None:
+        # Code running after the request in the same context (tests, CLI) writes.
+        set_write_intent(True)
 
     @app.before_request
     def refuse_nul() -> None:

@@ -1,0 +1,87 @@
+"""PostgreSQL connection handling: read-only requests run in autocommit (no
+BEGIN/ROLLBACK round trips), writes keep transactions, and a pooled connection
+the server has closed is replaced on checkout instead of failing the request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, text
+
+from kaptrain.database import _server_closed
+from kaptrain.extensions import db
+
+from .conftest import PG_URL, pg_admin_engine
+
+pytestmark = pytest.mark.skipif(
+    not PG_URL, reason="PostgreSQL only (set KAPTRAIN_TEST_DATABASE_URL)"
+)
+
+
+def _autocommit_per_statement(app: Flask, action: Any) -> list[bool]:
+    seen: list[bool] = []
+
+    def record(conn: Any, *_args: Any) -> None:
+        seen.append(conn.connection.driver_connection.autocommit)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_reads_autocommit_and_writes_use_a_transaction(
+    app: Flask, client: Any, make_user: Any, login: Any
+) -> None:
+    user = make_user("trainee")
+    login(user)
+    reads = _autocommit_per_statement(app, lambda: client.get("/modules"))
+    assert reads and all(reads), reads
+    # (The test configuration turns CSRF off, so the form needs no token.)
+    writes = _autocommit_per_statement(app, lambda: client.post("/logout"))
+    assert writes and not any(writes), writes
+
+
+def test_a_pooled_connection_goes_back_transactional(app: Flask, client: Any) -> None:
+    client.get("/healthz")
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.connection.driver_connection.autocommit is False
+
+
+def test_a_connection_the_server_closed_is_replaced(app: Flask, client: Any) -> None:
+    assert client.get("/healthz").status_code == 200  # the pool now holds one
+    with app.app_context():
+        name = db.engine.url.database
+    admin = pg_admin_engine()
+    with admin.connect() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        ).scalar_one()
+    admin.dispose()
+    assert killed >= 1
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_server_closed_detects_a_closed_socket(app: Flask) -> None:
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            live = raw.driver_connection
+            assert _server_closed(live) is False
+            live.close()
+            assert _server_closed(live) is True
+        finally:
+            raw.invalidate()
+
