@@ -11,7 +11,9 @@ from markupsafe import Markup
 
 from ..catalog import current_catalog
 from ..content import Catalog, Item, Module
-from ..progress import ModuleProgress, progress_for
+from ..models import User
+from ..progress import ModuleProgress
+from ..progress_cache import cached_progress
 
 RATING_WORDS = {"best": "Best choice", "ok": "Acceptable", "avoid": "Not recommended"}
 RATING_BADGES = {"best": "badge-done", "ok": "badge-progress", "avoid": "badge-fail"}
@@ -68,9 +70,10 @@ def missing_prerequisites(
     return missing
 
 
-def user_progress(user_id: int) -> dict[tuple[int, str], ModuleProgress]:
-    """This user's progress on every module of the current catalog."""
-    return progress_for([user_id], current_catalog())
+def user_progress(user: User) -> dict[tuple[int, str], ModuleProgress]:
+    """This user's progress on every module of the current catalog (kept by the
+    worker until the user's records change; see kaptrain.progress_cache)."""
+    return cached_progress(user, current_catalog())
 
 
 def item_state(item: Item, progress: ModuleProgress) -> str:

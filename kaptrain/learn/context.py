@@ -37,7 +37,7 @@ def me() -> User:
 def module_context(module_id: str) -> ModuleContext:
     """The module (404 if unknown) with the trainee's progress and locks."""
     module = module_or_404(module_id)
-    progress = user_progress(current_user.id)
+    progress = user_progress(me())
     missing = missing_prerequisites(
         module, progress, current_user.id, current_catalog()
     )

@@ -21,6 +21,7 @@ from ..content import Module, Question, Quiz
 from ..database import insert_ignore
 from ..extensions import db
 from ..models import QuizAttempt, QuizResponse, User, utcnow
+from ..progress_cache import records_changed
 from .common import minutes_until, record_stamp
 
 PRE = "pre"
@@ -168,6 +169,7 @@ def start_attempt(user: User, module: Module, kind: str) -> QuizAttempt:
         },
     )
     attempt = _attempt_number(user.id, module, kind, number)
+    records_changed(user.id)
     db.session.commit()
     return attempt
 
@@ -191,6 +193,7 @@ def skip_pretest(user: User, module: Module) -> None:
             **record_stamp(module),
         },
     )
+    records_changed(user.id)
     db.session.commit()
 
 
@@ -314,6 +317,7 @@ def submit_attempt(
     )
     if passed:
         issue_certificate_if_complete(user, module)
+    records_changed(user.id)
     db.session.commit()
     db.session.refresh(attempt)
     return True

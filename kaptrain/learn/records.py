@@ -16,6 +16,7 @@ from ..database import insert_ignore
 from ..extensions import db
 from ..models import COMMENT_MAX, EvaluationResponse, ItemProgress, User, utcnow
 from ..progress import DONE
+from ..progress_cache import records_changed
 from .common import record_stamp
 
 
@@ -69,6 +70,7 @@ def complete_lesson(user: User, module: Module, lesson: Lesson) -> None:
     """Mark a lesson complete (a repeat is harmless) and issue any certificate."""
     mark_item_done(user, module, lesson.id)
     issue_certificate_if_complete(user, module)
+    records_changed(user.id)
     db.session.commit()
 
 
@@ -128,5 +130,6 @@ def submit_evaluation(
         },
     )
     issue_certificate_if_complete(user, module)
+    records_changed(user.id)
     db.session.commit()
     return bool(inserted)

@@ -33,7 +33,7 @@ from .context import locked_redirect, module_context
 def catalog():  # type: ignore[no-untyped-def]
     """Every module in order, with the trainee's progress and any lock."""
     cat = current_catalog()
-    progress = user_progress(current_user.id)
+    progress = user_progress(current_user)
     rows = [
         {
             "module": module,
@@ -104,7 +104,7 @@ def item(module_id: str, item_id: str):  # type: ignore[no-untyped-def]
 def progress():  # type: ignore[no-untyped-def]
     """The trainee's dashboard: each module's state, CE hours and certificates."""
     cat = current_catalog()
-    everything = user_progress(current_user.id)
+    everything = user_progress(current_user)
     rows = [(m, everything[(current_user.id, m.id)]) for m in cat.modules]
     return render_template(
         "learn/progress.html",

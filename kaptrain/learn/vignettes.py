@@ -15,6 +15,7 @@ from ..content import Module, Node, Vignette
 from ..database import insert_ignore
 from ..extensions import db
 from ..models import JOURNAL_MAX, JournalEntry, User, VignetteRun, VignetteStep, utcnow
+from ..progress_cache import records_changed
 from .common import plain_text, record_stamp
 from .records import mark_item_done, mark_item_started
 
@@ -95,6 +96,7 @@ def start_run(user: User, module: Module, vignette: Vignette) -> VignetteRun:
             VignetteRun.number == number,
         )
     ).scalar_one()
+    records_changed(user.id)
     db.session.commit()
     return run
 
@@ -149,6 +151,7 @@ def _advance(
     if ending:
         mark_item_done(user, module, vignette.id)
         issue_certificate_if_complete(user, module)
+    records_changed(user.id)
     db.session.commit()
     return seq
 
