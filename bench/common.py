@@ -268,14 +268,16 @@ def _wait_healthy(server: Server, timeout: float = 120.0) -> None:
     raise RuntimeError(f"gunicorn did not become healthy:\n{server.log_path}")
 
 
-_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_TOKEN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(html: str) -> str:
     match = _TOKEN.search(html)
     if not match:
         raise RuntimeError("no CSRF token in the page")
-    return match.group(1)
+    return match.group(1) or match.group(2)
 
 
 def login(url: str, email: str, password: str = PASSWORD) -> Any:
