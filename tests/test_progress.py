@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
+import kaptrain.progress as progress_module
 from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
 from kaptrain.models import (
@@ -398,3 +399,32 @@ def test_overview_is_one_query(app: Flask, make_user: Any) -> None:
         finally:
             event.remove(db.engine, "before_cursor_execute", before)
     assert count == 2
+
+
+@pytest.mark.parametrize("rows_per_fetch", [1, 2, 1000])
+def test_progress_in_order_matches_progress_for(
+    app: Flask, make_user: Any, monkeypatch: pytest.MonkeyPatch, rows_per_fetch: int
+) -> None:
+    # Emails out of id order, so the order is the emails', not the ids'.
+    ids = [make_user(email=f"{'gfedcba'[n]}@example.org").id for n in range(7)]
+    monkeypatch.setattr(
+        progress_module,
+        "STREAM_ROWS",
+        dict.fromkeys(progress_module.STREAM_ROWS, rows_per_fetch),
+    )
+    with app.app_context():
+        catalog = current_catalog()
+        _varied_records(ids, catalog.get(MODULE_ID))
+        expected = progress_for(ids, catalog)
+        users = select(User.id).where(User.id.in_(ids))
+        streamed = list(
+            progress_module.progress_in_order(
+                users, catalog, (User.email,), (User.email,)
+            )
+        )
+    assert [email for (_uid, email), _ in streamed] == [
+        f"{c}@example.org" for c in "abcdefg"
+    ]
+    assert [uid for (uid, _email), _ in streamed] == ids[::-1]
+    for (uid, _email), progress in streamed:
+        assert progress == {MODULE_ID: expected[(uid, MODULE_ID)]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
+from kaptrain import progress
 from kaptrain.extensions import db
-from kaptrain.models import AuditEvent, CohortMember, User, UserRole
+from kaptrain.models import AuditEvent, Certificate, CohortMember, User, UserRole
+from kaptrain.supervise import exports
 from kaptrain.supervise.exports import ATTEMPT_COLUMNS, PROGRESS_COLUMNS, cell
 from tests import test_supervise_support as support
 from tests.test_supervise_support import SECRET, World, count_queries
@@ -66,6 +69,62 @@ def test_progress_csv(
     }
     pat = next(r for r in rows if r["email"] == world.peer.email)
     assert pat["status"] == "not_started" and pat["best_post_score"] == ""
+
+
+@pytest.mark.parametrize("rows_per_fetch", [1, 3])
+def test_progress_csv_streams_in_step(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[..., Any],
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    rows_per_fetch: int,
+) -> None:
+    """Rows, certificate versions and progress stay with their trainee when every
+    query is read a few rows at a time."""
+    _grow_cohort(app, world, 12)
+    with app.app_context():
+        bulk = db.session.execute(
+            select(User.id, User.email).where(User.email.like("bulk%"))
+        ).all()
+        certified = {email for n, (_uid, email) in enumerate(bulk) if n % 3 == 0}
+        for n, (user_id, _email) in enumerate(bulk):
+            if n % 3 == 0:
+                db.session.add(
+                    Certificate(
+                        code=f"KT-OLD-{user_id:04d}",
+                        user_id=user_id,
+                        module_id="complete-module",
+                        module_version="0.9.0",
+                        module_title="Old",
+                        trainee_name="X",
+                        ce_hours=Decimal("1.00"),
+                        provider_name="P",
+                        completed_at=support.T0,
+                    )
+                )
+        db.session.commit()
+    monkeypatch.setattr(
+        progress, "STREAM_ROWS", dict.fromkeys(progress.STREAM_ROWS, rows_per_fetch)
+    )
+    monkeypatch.setattr(exports, "VERSION_ROWS", rows_per_fetch)
+    login(world.supervisor)
+    _response, rows = _csv(
+        client, f"/supervise/cohorts/{world.cohort.id}/export/progress.csv"
+    )
+    assert [r["email"] for r in rows] == sorted(r["email"] for r in rows)
+    assert len(rows) == 12
+    for row in rows:
+        old = row["email"] in certified
+        assert row["module_version"] == ("0.9.0" if old else "1.0.0"), row["email"]
+        if old:
+            assert row["status"] == "completed"
+            assert row["certificate_code"].startswith("KT-OLD-")
+        elif row["email"].startswith("bulk"):
+            # Each bulk trainee has one post-test attempt (see _grow_cohort).
+            assert row["status"] == "in_progress" and row["post_attempts"] == "1"
+    tara = next(r for r in rows if r["email"] == world.trainee.email)
+    assert tara["certificate_code"] == f"KT-{world.trainee.id:04d}-ABCD"
 
 
 def test_attempts_csv(

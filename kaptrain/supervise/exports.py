@@ -25,12 +25,16 @@ from ..content import Catalog
 from ..database import begin_write, set_write_intent
 from ..extensions import db
 from ..models import Certificate, Cohort, CohortMember, QuizAttempt, QuizResponse, User
-from ..progress import progress_for
+from ..progress import progress_in_order
+from .cohorts import member_ids
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: Trainees per progress_for() call: a fixed query count per batch, flat memory.
-PROGRESS_BATCH = 1000
+#: Rows fetched per round trip for the progress export's certificate versions
+#: (at most one per trainee and module; see progress.STREAM_ROWS).
+VERSION_ROWS = 100
+#: The progress export's order of trainees.
+EXPORT_ORDER = (User.email,)
 #: Rows fetched per round trip for the attempts export.
 ATTEMPT_BATCH = 1000
 
@@ -117,53 +121,64 @@ def record_export(viewer: User, cohort: Cohort, what: str) -> None:
     set_write_intent(False)
 
 
+def _versions(cohort: Cohort) -> Iterator[tuple[int, dict[str, str]]]:
+    """Per member with certificates, in the export's order: module -> the version
+    the certificate was issued under (what a CE board needs)."""
+    rows = db.session.execute(
+        select(Certificate.user_id, Certificate.module_id, Certificate.module_version)
+        .join(User, User.id == Certificate.user_id)
+        .where(Certificate.user_id.in_(member_ids(cohort)))
+        .order_by(*EXPORT_ORDER, User.id)
+        .execution_options(yield_per=VERSION_ROWS)
+    )
+    user_id, versions = None, {}
+    for uid, module_id, version in rows:
+        if uid != user_id:
+            if user_id is not None:
+                yield user_id, versions
+            user_id, versions = uid, {}
+        versions[module_id] = version
+    if user_id is not None:
+        yield user_id, versions
+
+
 def progress_rows(cohort: Cohort, catalog: Catalog) -> Iterator[tuple[Any, ...]]:
-    """One row per trainee and module, trainees by email."""
-    members = db.session.execute(
-        select(User.id, User.email, User.name)
-        .join(CohortMember, CohortMember.user_id == User.id)
-        .where(CohortMember.cohort_id == cohort.id)
-        .order_by(User.email)
-    ).all()
-    for start in range(0, len(members), PROGRESS_BATCH):
-        batch = members[start : start + PROGRESS_BATCH]
-        ids = [uid for uid, _, _ in batch]
-        progress = progress_for(ids, catalog)
-        # The version a certificate was issued under is what a CE board needs.
-        versions = {
-            (uid, module_id): version
-            for uid, module_id, version in db.session.execute(
-                select(
-                    Certificate.user_id,
-                    Certificate.module_id,
-                    Certificate.module_version,
-                ).where(Certificate.user_id.in_(ids))
+    """One row per trainee and module, trainees by email.
+
+    Every query runs once and is read in step, a batch of rows at a time
+    (:func:`progress_in_order`), so the query count is fixed and memory flat.
+    """
+    versions = _versions(cohort)
+    pending = next(versions, None)
+    members = progress_in_order(
+        member_ids(cohort), catalog, EXPORT_ORDER, (User.email, User.name)
+    )
+    for (uid, email, name), progress in members:
+        issued: dict[str, str] = {}
+        if pending is not None and pending[0] == uid:
+            issued = pending[1]
+            pending = next(versions, None)
+        for module in catalog.modules:
+            p = progress[module.id]
+            yield (
+                email,
+                name,
+                module.id,
+                issued.get(module.id, module.version),
+                p.status,
+                p.lessons_done,
+                p.lessons_total,
+                p.pretest_score,
+                p.pretest_skipped,
+                p.best_post_score,
+                p.post_attempts,
+                p.passed_at,
+                p.ce_hours_earned,
+                p.certificate_code,
+                p.completed_at,
+                p.first_activity,
+                p.last_activity,
             )
-        }
-        for uid, email, name in batch:
-            for module in catalog.modules:
-                p = progress[(uid, module.id)]
-                yield (
-                    email,
-                    name,
-                    module.id,
-                    versions.get((uid, module.id), module.version),
-                    p.status,
-                    p.lessons_done,
-                    p.lessons_total,
-                    p.pretest_score,
-                    p.pretest_skipped,
-                    p.best_post_score,
-                    p.post_attempts,
-                    p.passed_at,
-                    p.ce_hours_earned,
-                    p.certificate_code,
-                    p.completed_at,
-                    p.first_activity,
-                    p.last_activity,
-                )
-        # Let this batch go before the next is read, so at most one is in memory.
-        del progress, versions
 
 
 def attempt_rows(cohort: Cohort) -> Iterator[tuple[Any, ...]]:
