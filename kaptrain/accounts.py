@@ -10,12 +10,12 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from flask import current_app, session
-from flask_login import login_user, logout_user
-from sqlalchemy import delete, select, update
+from flask import abort, current_app, session
+from flask_login import UserMixin, current_user, login_user, logout_user
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from . import audit
 from .extensions import db
@@ -216,26 +216,92 @@ def start_session(user: User, remember: bool = False) -> None:
     login_user(user, remember=remember, duration=lifetime)
 
 
-def load_session_user(token: str) -> User | None:
+@dataclass(frozen=True, eq=False)
+class SessionUser(UserMixin):
+    """The signed-in user as every request sees it: a snapshot of the account's
+    row and roles, read with the session check in one plain query.
+
+    Building an ORM ``User`` (with its roles joined) for every request cost more
+    than the query itself; most pages need only who it is, the roles, and the
+    records version. Code that changes the account, or passes it to a service,
+    uses :func:`current_account` for the ORM object, loaded on first use.
+    """
+
+    id: int
+    email: str
+    name: str
+    active: bool
+    created_at: dt.datetime
+    records_version: int
+    roles: frozenset[str]
+    session_token: str
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return self.session_token
+
+
+_SESSION_USER = (
+    select(
+        User.id,
+        User.email,
+        User.name,
+        User.active,
+        User.created_at,
+        User.records_version,
+        UserRole.role,
+    )
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(
+        LoginSession.token == bindparam("token"),
+        LoginSession.expires_at > bindparam("now"),
+    )
+)
+
+
+def load_session_user(token: str) -> SessionUser | None:
     """Flask-Login's user loader: the user whose live session has this token."""
     if not token or len(token) > 64:
         return None
-    # Roles come in the same query: every page checks them, and the model's
-    # default (selectin) would spend a second round trip on each request.
-    row = (
-        db.session.execute(
-            select(User)
-            .join(LoginSession, LoginSession.user_id == User.id)
-            .where(LoginSession.token == token, LoginSession.expires_at > utcnow())
-            .options(joinedload(User.role_rows))
-        )
-        .unique()
-        .scalar_one_or_none()
+    # One row per role, in one round trip; Core rows, not ORM objects.
+    rows = (
+        db.session.connection()
+        .execute(_SESSION_USER, {"token": token, "now": utcnow()})
+        .all()
     )
-    if row is None or not row.active:
+    if not rows or not rows[0].active:
         return None
-    row.session_token = token
-    return row
+    first = rows[0]
+    return SessionUser(
+        id=first.id,
+        email=first.email,
+        name=first.name,
+        active=first.active,
+        created_at=first.created_at,
+        records_version=first.records_version,
+        roles=frozenset(row.role for row in rows if row.role is not None),
+        session_token=token,
+    )
+
+
+def current_account() -> User:
+    """The signed-in user as an ORM ``User`` (for services and changes), loaded
+    by primary key on first use in the request and carrying the session token."""
+    user = current_user._get_current_object()
+    if isinstance(user, User):
+        return user
+    account = db.session.get(User, user.id)
+    if account is None:  # deleted since the session check, mid-request
+        abort(401)
+    account.session_token = user.session_token
+    return account
 
 
 def end_session(user: User) -> None:

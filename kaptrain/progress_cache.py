@@ -25,15 +25,18 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy import update
 
 from .content import Catalog
 from .extensions import db
 from .models import User
 from .progress import ModuleProgress, progress_for
+
+if TYPE_CHECKING:
+    from .accounts import SessionUser
 
 #: Users whose progress one worker keeps (a few KB each).
 MAX_USERS = 2048
@@ -53,6 +56,9 @@ def records_changed(user_id: int) -> None:
         .values(records_version=User.records_version + 1)
         .execution_options(synchronize_session=False)
     )
+    # The signed-in user's version was read at the start of this request; for
+    # the rest of it, progress is computed afresh and not kept.
+    g.kaptrain_records_changed = True
 
 
 class ProgressCache:
@@ -67,7 +73,9 @@ class ProgressCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, user: User, catalog: Catalog) -> Progress:
+    def get(self, user: User | SessionUser, catalog: Catalog) -> Progress:
+        if g.get("kaptrain_records_changed"):
+            return progress_for([user.id], catalog)
         key = (user.records_version, catalog.version, user.created_at)
         with self._lock:
             entry = self._entries.get(user.id)
@@ -100,7 +108,7 @@ def progress_cache() -> ProgressCache:
     return current_app.extensions["kaptrain_progress"]  # type: ignore[no-any-return]
 
 
-def cached_progress(user: User, catalog: Catalog) -> Progress:
+def cached_progress(user: User | SessionUser, catalog: Catalog) -> Progress:
     """``progress_for([user.id], catalog)``, from this worker's memory when the
     user's records have not changed since it was computed."""
     return progress_cache().get(user, catalog)

@@ -8,6 +8,7 @@ from flask import Response, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from .. import privacy
+from ..accounts import current_account
 from ..database import begin_write
 from ..extensions import limiter
 from ..models import utcnow
@@ -16,7 +17,7 @@ from .forms import DeleteAccountForm
 
 
 def _me():  # type: ignore[no-untyped-def]
-    return current_user._get_current_object()
+    return current_account()
 
 
 def _filename(ext: str) -> str:

@@ -72,14 +72,14 @@ def create_user():  # type: ignore[no-untyped-def]
                 form.name.data or "",
                 secrets.token_urlsafe(24),
                 form.roles.data or ["trainee"],
-                actor=current_user._get_current_object(),
+                actor=accounts.current_account(),
                 check_policy=False,
             )
         except accounts.AccountError as error:
             field = getattr(form, error.field, form.email)
             field.errors = [error.message]
         else:
-            token = accounts.issue_reset_link(current_user._get_current_object(), user)
+            token = accounts.issue_reset_link(accounts.current_account(), user)
             return render_template(
                 "admin/reset_link.html",
                 user=user,
@@ -102,7 +102,7 @@ def user_detail(user_id: int):  # type: ignore[no-untyped-def]
     elif form.validate_on_submit():
         try:
             accounts.set_roles(
-                current_user._get_current_object(), user, form.roles.data or []
+                accounts.current_account(), user, form.roles.data or []
             )
         except accounts.AccountError as error:
             form.roles.errors = [error.message]
@@ -130,7 +130,7 @@ def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
         accounts.end_other_sessions(user)
     audit.record(
         "user_activated" if user.active else "user_deactivated",
-        actor=current_user._get_current_object(),
+        actor=accounts.current_account(),
         subject=user,
     )
     db.session.commit()
@@ -147,7 +147,7 @@ def reset_link(user_id: int):  # type: ignore[no-untyped-def]
     user = db.session.get(User, user_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    token = accounts.issue_reset_link(current_user._get_current_object(), user)
+    token = accounts.issue_reset_link(accounts.current_account(), user)
     return render_template(
         "admin/reset_link.html",
         user=user,

@@ -121,7 +121,7 @@ def logout():  # type: ignore[no-untyped-def]
     """Sign out (a POST with a CSRF token) and end the session on the server."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    accounts.end_session(current_user._get_current_object())
+    accounts.end_session(accounts.current_account())
     flash("You are signed out.", "success")
     return redirect(url_for("auth.login"))
 
@@ -160,7 +160,7 @@ def change_password():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             accounts.change_password(
-                current_user._get_current_object(),
+                accounts.current_account(),
                 form.current.data or "",
                 form.password.data or "",
             )

@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort
 from markupsafe import Markup
 
+from ..accounts import SessionUser
 from ..catalog import current_catalog
 from ..content import Catalog, Item, Module
 from ..models import User
@@ -70,7 +71,7 @@ def missing_prerequisites(
     return missing
 
 
-def user_progress(user: User) -> dict[tuple[int, str], ModuleProgress]:
+def user_progress(user: User | SessionUser) -> dict[tuple[int, str], ModuleProgress]:
     """This user's progress on every module of the current catalog (kept by the
     worker until the user's records change; see kaptrain.progress_cache)."""
     return cached_progress(user, current_catalog())

@@ -9,6 +9,7 @@ from flask import flash, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..accounts import current_account
 from ..catalog import current_catalog
 from ..content import Module
 from ..models import User
@@ -31,13 +32,13 @@ class ModuleContext:
 
 def me() -> User:
     """The signed-in user as a model object (not the proxy)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_account()
 
 
 def module_context(module_id: str) -> ModuleContext:
     """The module (404 if unknown) with the trainee's progress and locks."""
     module = module_or_404(module_id)
-    progress = user_progress(me())
+    progress = user_progress(current_user)
     missing = missing_prerequisites(
         module, progress, current_user.id, current_catalog()
     )

@@ -14,9 +14,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
 
 from ..access import cohort_or_404, roles_required
+from ..accounts import current_account
 from ..catalog import current_catalog
 from ..models import SUPERVISOR, Cohort, User, utcnow
 from . import bp, cohorts, dashboard, exports
@@ -24,7 +24,7 @@ from .forms import AddMemberForm, CohortForm, ConfirmForm
 
 
 def viewer() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_account()
 
 
 def _cohort(cohort_id: int) -> Cohort:
