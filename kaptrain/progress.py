@@ -498,17 +498,30 @@ def progress_in_order(
     """
     modules = catalog.modules
     shapes = {m.id: _Shape.of(m) for m in modules}
-    key = (*order_by, User.id)
     params = {"module_ids": list(shapes)}
     statements = _statements(users, bindparam("module_ids", expanding=True))
     connection = db.session.connection()
+    # Each user's place in the order, so the record queries sort on one integer
+    # rather than on text (collated comparisons of e-mail addresses made PostgreSQL
+    # spill the sort of a 5,000-trainee cohort's items to disk).
+    ranked = (
+        select(
+            User.id.label("user_id"),
+            func.row_number().over(order_by=(*order_by, User.id)).label("position"),
+        )
+        .where(User.id.in_(users))
+        .subquery()
+    )
+    position = ranked.c.position
 
     def ordered(name: str) -> Iterator[Any]:
         statement = getattr(statements, name)
         user_id = statement.selected_columns[0]
-        statement = statement.join(User, User.id == user_id).order_by(*key)
+        statement = statement.join(ranked, ranked.c.user_id == user_id).order_by(
+            position
+        )
         if name in ("quizzes", "vignettes"):
-            statement = statement.group_by(*key)
+            statement = statement.group_by(position)
         rows = STREAM_ROWS[name]
         return iter(
             connection.execute(statement.execution_options(yield_per=rows), params)
@@ -516,8 +529,8 @@ def progress_in_order(
 
     members = connection.execute(
         select(User.id, *columns)
-        .where(User.id.in_(users))
-        .order_by(*key)
+        .join(ranked, ranked.c.user_id == User.id)
+        .order_by(position)
         .execution_options(yield_per=STREAM_ROWS["members"])
     )
     streams = [(ordered(name), read) for name, read in _READERS]
