@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
@@ -30,24 +31,42 @@ NAV = (
 )
 
 
-def fixed_url(endpoint: str, filename: str | None = None) -> str:
-    """``url_for`` for a route without variable parts (or a static file),
-    remembered per application and script root.
+#: Distinct URLs one worker remembers before starting again (a few MB at most).
+MAX_REMEMBERED_URLS = 20_000
 
-    Every page's layout links the same dozen fixed addresses; building each with
-    ``url_for`` on every request was a noticeable share of a page's time. Such a
-    URL can only change with the URL map (fixed once the app serves) or the
-    mount point, which is part of the key.
+
+def cached_url_for(endpoint: str, **values: Any) -> str:
+    """``url_for``, remembered per application, mount point and arguments.
+
+    Templates get this as ``url_for``. A learner page links the same few dozen
+    addresses (layout, modules, items) on every request, and building each one
+    through the URL map was a noticeable share of a page's time. A URL built
+    from the same endpoint and values can only differ with the URL map (fixed
+    once the app serves) or the mount point (``script_root``, part of the key).
+    Values that cannot be a dictionary key are built every time.
     """
-    key = (request.script_root, endpoint, filename)
-    urls: dict[tuple[str, str, str | None], str] = current_app.extensions[
-        "kaptrain_fixed_urls"
-    ]
-    url = urls.get(key)
+    if any(name.startswith("_") for name in values):
+        # _external, _scheme, _anchor...: may depend on the request's host.
+        return url_for(endpoint, **values)
+    try:
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        urls: dict[tuple[Any, ...], str] = current_app.extensions["kaptrain_urls"]
+        url = urls.get(key)
+    except TypeError:  # an unhashable value (a list): nothing to remember
+        return url_for(endpoint, **values)
     if url is None:
-        url = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
+        url = url_for(endpoint, **values)
+        if len(urls) >= MAX_REMEMBERED_URLS:
+            urls.clear()
         urls[key] = url
     return url
+
+
+def fixed_url(endpoint: str, filename: str | None = None) -> str:
+    """A fixed route's URL, or a static file's (kept for readable templates)."""
+    if filename is None:
+        return cached_url_for(endpoint)
+    return cached_url_for(endpoint, filename=filename)
 
 
 def nav_items() -> list[dict[str, object]]:
@@ -67,7 +86,8 @@ def nav_items() -> list[dict[str, object]]:
 
 
 def init_navigation(app: Flask) -> None:
-    app.extensions["kaptrain_fixed_urls"] = {}
+    app.extensions["kaptrain_urls"] = {}
+    app.jinja_env.globals["url_for"] = cached_url_for
 
     @app.context_processor
     def inject() -> dict[str, object]:
