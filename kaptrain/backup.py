@@ -332,4 +332,9 @@ def restore_command(path: Path, yes: bool) -> None:
         else:
             counts = pg_restore(url, path)
     click.echo(f"Restored {path} into {where}.")
+    click.echo(
+        "Now start or restart the application servers (kill -HUP the gunicorn "
+        "master): workers that ran before the restore keep progress computed "
+        "from the old data."
+    )
     _print_counts("Rows after the restore:", counts)

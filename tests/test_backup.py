@@ -139,6 +139,7 @@ def test_sqlite_drill_backup_during_writes_then_restore(
     assert sqlite_integrity(fresh_path) == "ok"
     assert sqlite_counts(fresh_path) == counts
     assert "Rows after the restore:" in restored.output
+    assert "restart the application servers" in restored.output
     with fresh.app_context():
         assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 5
         db.engine.dispose()
