@@ -38,10 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     from .catalog import init_catalog
+    from .learn.fragments import init_fragments
     from .progress_cache import init_progress_cache
 
     init_catalog(app)
     init_progress_cache(app)
+    init_fragments(app)
     return app
 
 

@@ -16,6 +16,7 @@ from flask import abort, current_app, session
 from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import audit
 from .extensions import db
@@ -297,7 +298,8 @@ def current_account() -> User:
     user = current_user._get_current_object()
     if isinstance(user, User):
         return user
-    account = db.session.get(User, user.id)
+    # Roles in the same query (the relationship's default would add a second).
+    account = db.session.get(User, user.id, options=[joinedload(User.role_rows)])
     if account is None:  # deleted since the session check, mid-request
         abort(401)
     account.session_token = user.session_token

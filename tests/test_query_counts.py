@@ -26,7 +26,7 @@ from kaptrain.models import (
     VignetteRun,
     VignetteStep,
 )
-from tests.learn_support import MODULE_ID, SECOND_ID, fixture_config
+from tests.learn_support import LESSONS, MODULE_ID, SECOND_ID, fixture_config
 
 #: The most any of these pages may issue: the session user with its roles (1)
 #: and the progress service's five, plus a little headroom. A page that starts
@@ -168,3 +168,22 @@ def _sign_in(client: Any, user: Any) -> None:
 
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_repeat_page_is_one_query_and_a_write_costs_one_recount(
+    app: Flask, make_user: Any, path: str
+) -> None:
+    """With the trainee's progress kept by the worker, a repeat page reads only
+    the session user; after a learner write the next page reads the records
+    once more (the five record queries), then is back to one."""
+    busy = make_user()
+    _busy_history(app, busy.id)
+    client = app.test_client()
+    _sign_in(client, busy)
+    assert _queries(app, client, path) == 1
+    client.post(f"/modules/{MODULE_ID}/{LESSONS[0]}/complete")
+    with counting(app) as statements:
+        assert client.get(path).status_code == 200
+    assert len(statements) == 1 + 5, statements
+    assert _queries(app, client, path) == 1

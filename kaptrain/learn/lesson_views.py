@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from ..access import roles_required
+from ..catalog import current_catalog
 from ..content import Lesson
 from ..models import TRAINEE
 from . import bp
 from .common import item_or_404
 from .context import ModuleContext, locked_redirect, me, module_context
+from .fragments import fragment
 from .records import complete_lesson
 
 
@@ -30,14 +32,26 @@ def show(context: ModuleContext, lesson: Lesson):  # type: ignore[no-untyped-def
             ),
             next_item=module.next_item(lesson.id),
         )
+    next_item = module.next_item(lesson.id)
+    article = fragment(
+        ("lesson", current_catalog().version, module.id, lesson.id, done),
+        lambda: render_template(
+            "learn/_lesson_article.html",
+            module=module,
+            lesson=lesson,
+            done=done,
+            references=[r for r in module.references if r.key in lesson.cited_keys],
+            next_item=next_item,
+        ),
+    )
     return render_template(
         "learn/lesson.html",
         module=module,
         lesson=lesson,
         done=done,
-        references=[r for r in module.references if r.key in lesson.cited_keys],
+        article=article,
         prev_item=module.prev_item(lesson.id),
-        next_item=module.next_item(lesson.id),
+        next_item=next_item,
     )
 
 
