@@ -15,7 +15,6 @@ import unicodedata
 from pathlib import Path
 
 from flask import current_app
-from fpdf import FPDF
 from sqlalchemy import select
 
 from .content import Module
@@ -161,6 +160,10 @@ def _latin1(text: str) -> str:
 
 def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     """The certificate as a one-page landscape PDF."""
+    # Imported on first use: fpdf2 brings Pillow, about 10 MB a worker that
+    # never makes a PDF does not need.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_title(f"Certificate of completion: {certificate.module_title}")
     pdf.set_author(certificate.provider_name)

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
@@ -54,6 +53,10 @@ def password_problem(password: str, user_inputs: list[str] | None = None) -> str
     if password.lower() in _common_passwords():
         return "That is one of the most common passwords. Choose something less usual."
     # zxcvbn refuses input over 72 characters; judge the first 72 of a longer one.
+    # Imported on first use: its word lists take about 15 MB, which a worker
+    # that only serves pages never needs.
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=_personal_words(user_inputs))
     if result["score"] < MIN_SCORE:
         feedback = result.get("feedback") or {}

@@ -193,3 +193,22 @@ def test_check_reads_and_checks_without_rendering(
     assert calls == []
     assert "modules/zz-broken/quiz.md:7: error Q3:" in out.getvalue()
     assert "(3 modules checked)" in out.getvalue()
+
+
+def test_a_large_cached_tree_is_still_read_in_workers(tmp_path: Path) -> None:
+    """Every rendering comes from the cache, yet a tree of PARALLEL_MIN_MODULES
+    or more is read and checked in forked workers (so parsing's garbage leaves
+    with them); a small one stays in this process. Same catalog either way."""
+    tree = generate_tree(tmp_path / "modules", PARALLEL_MIN_MODULES, 1)
+    cache = RenderCache(tmp_path / "cache")
+    first = build_catalog(tree, cache=cache, workers=1)
+    warm = build_catalog(tree, cache=cache)
+    assert warm.rendered == 0
+    assert warm.catalog == first.catalog
+    expected = worker_count(PARALLEL_MIN_MODULES, None)
+    assert warm.workers == expected
+    if fork_context() is not None and expected > 1:
+        assert warm.workers > 1
+    small = generate_tree(tmp_path / "small", 2, 1)
+    build_catalog(small, cache=cache, workers=1)
+    assert build_catalog(small, cache=cache).workers == 1

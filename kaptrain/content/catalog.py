@@ -11,7 +11,7 @@ from types import MappingProxyType
 from .cache import RenderCache
 from .model import BrokenModule, BuildResult, Catalog, Module
 from .modules import ModuleDraft, load_module
-from .pipeline import Job, quick_hash, run_jobs, worker_count
+from .pipeline import PARALLEL_MIN_MODULES, Job, quick_hash, run_jobs, worker_count
 from .problems import Problem, Problems, did_you_mean
 from .render import Links
 
@@ -67,10 +67,14 @@ def build_catalog(
                 reuse_hash=old.content_hash if old is not None else None,
             )
         )
-    workers = worker_count(
-        len(jobs) if workers is not None else _to_render(jobs, cache, links),
-        workers,
-    )
+    # A large tree is read and checked in forked workers even when every
+    # rendering comes from the cache: parsing megabytes of Markdown leaves a
+    # fragmented heap behind (about 60 MB for 100 modules), which a worker
+    # process takes with it when it exits; this process only unpickles modules.
+    pending = len(jobs) if workers is not None else _to_render(jobs, cache, links)
+    if workers is None and len(jobs) >= PARALLEL_MIN_MODULES:
+        pending = len(jobs)
+    workers = worker_count(pending, workers)
     outcomes = run_jobs(jobs, links=links, cache=cache, workers=workers)
     drafts = [o.draft for o in outcomes]
     _check_site(drafts)
