@@ -16,6 +16,7 @@ from ..models import TRAINEE
 from ..progress import total_ce_hours
 from . import bp
 from .common import (
+    KIND_WORDS,
     STATE_WORDS,
     item_or_404,
     item_state,
@@ -26,6 +27,7 @@ from .common import (
     user_progress,
 )
 from .context import locked_redirect, module_context
+from .fragments import fragment
 
 
 @bp.get("/modules")
@@ -58,10 +60,20 @@ def module(module_id: str):  # type: ignore[no-untyped-def]
     context = module_context(module_id)
     mod, progress = context.module, context.progress
     path = [(item, item_state(item, progress)) for item in mod.items]
+    version = current_catalog().version
     return render_template(
         "learn/module.html",
         ctx=context,
         module=mod,
+        about=fragment(
+            ("module-about", version, mod.id),
+            lambda: render_template("learn/_module_about.html", module=mod),
+        ),
+        references=fragment(
+            ("module-references", version, mod.id),
+            lambda: render_template("learn/_module_references.html", module=mod),
+        ),
+        kind_words=KIND_WORDS,
         progress=progress,
         path=path,
         next_item=None if context.locked else next_step(mod, progress),
