@@ -24,16 +24,23 @@ def index():  # type: ignore[no-untyped-def]
 def healthz():  # type: ignore[no-untyped-def]
     """Liveness for load balancers: database reachable, modules loaded."""
     modules = len(current_catalog().modules)
-    try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
-        db.session.rollback()
-        current_app.logger.warning("health check: database unreachable")
-        return (
-            jsonify({"status": "error", "database": "error", "modules": modules}),
-            503,
-        )
+    for attempt in (1, 2):
+        try:
+            db.session.execute(text("SELECT 1"))
+            db.session.rollback()
+            break
+        except Exception as error:  # noqa: BLE001 - any failure means "not healthy"
+            db.session.rollback()
+            # A pooled connection the server dropped a moment ago (a restart
+            # still closing its sockets) is discarded with the error; ask once
+            # more on a fresh one before reporting the database down.
+            if attempt == 1 and getattr(error, "connection_invalidated", False):
+                continue
+            current_app.logger.warning("health check: database unreachable")
+            return (
+                jsonify({"status": "error", "database": "error", "modules": modules}),
+                503,
+            )
     return jsonify({"status": "ok", "database": "ok", "modules": modules})
 
 
