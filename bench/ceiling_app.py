@@ -5,8 +5,11 @@ return the captured lesson page with no work. Used only by ``bench/pages.py``.
 gunicorn, Werkzeug, Flask's request context, the session cookie and every
 before/after-request hook (security headers included), but no query and no
 template. ``/__raw`` answers below Flask, a plain WSGI callable, to show what
-gunicorn alone costs. The bytes come from ``KAPTRAIN_BENCH_CEILING_FILE``,
-written by the benchmark after it fetched the real lesson page.
+gunicorn alone costs. ``/__session`` sends the same bytes after the one thing
+every signed-in page must do: check the session in the database (the real
+user loader), which is the floor under any trainee page. The bytes come from
+``KAPTRAIN_BENCH_CEILING_FILE``, written by the benchmark after it fetched the
+real lesson page.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response
+from flask_login import current_user
 
 from kaptrain.wsgi import app as kaptrain_app
 
@@ -34,7 +38,15 @@ def ceiling() -> Response:
     return Response(_bytes(), mimetype="text/html")
 
 
+def session_floor() -> Response:
+    """The lesson's bytes after the session check, or 401 when signed out."""
+    if not current_user.is_authenticated:
+        return Response(b"sign in first", status=401)
+    return Response(_bytes(), mimetype="text/html")
+
+
 kaptrain_app.add_url_rule("/__ceiling", "bench_ceiling", ceiling)
+kaptrain_app.add_url_rule("/__session", "bench_session", session_floor)
 
 
 def app(environ: dict[str, Any], start_response: Any) -> Any:

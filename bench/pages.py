@@ -99,6 +99,7 @@ def run(
                 paths = {
                     "ceiling": "/__ceiling",
                     "raw": "/__raw",
+                    "session": "/__session",
                     "lesson": lesson,
                     "module": module_path,
                     "catalog": "/modules",
@@ -156,6 +157,7 @@ def run(
         "lesson_bytes": len(lesson_bytes),
         "ceiling": results["ceiling"],
         "raw": results["raw"],
+        "session": {**results["session"], "share": round(shares["session"], 3)},
         "pages": rows,
     }
 

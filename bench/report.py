@@ -64,6 +64,15 @@ def _pages(r: dict[str, Any]) -> list[str]:
             f"median over {res.get('rounds', 1)} interleaved rounds.",
             "",
         ]
+        if "session" in res:
+            floor = res["session"]
+            out += [
+                f"Signed-in floor `/__session`: {floor['rps']} req/s, "
+                f"{floor['share']:.0%} of the ceiling: the same bytes after the "
+                "session check every signed-in page makes (one query), with no "
+                "progress and no template.",
+                "",
+            ]
         out += _table(
             ["page", "path", "req/s", "share of ceiling", "target", "p50 ms",
              "errors", "result"],
