@@ -38,11 +38,10 @@ def me() -> User:
 def module_context(module_id: str) -> ModuleContext:
     """The module (404 if unknown) with the trainee's progress and locks."""
     module = module_or_404(module_id)
-    progress = user_progress(current_user)
-    missing = missing_prerequisites(
-        module, progress, current_user.id, current_catalog()
-    )
-    return ModuleContext(module, progress[(current_user.id, module.id)], missing)
+    user = current_user._get_current_object()  # one proxy lookup, not one per use
+    progress = user_progress(user)
+    missing = missing_prerequisites(module, progress, user.id, current_catalog())
+    return ModuleContext(module, progress[(user.id, module.id)], missing)
 
 
 def locked_redirect(context: ModuleContext) -> Response:

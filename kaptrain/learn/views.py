@@ -35,12 +35,13 @@ from .fragments import fragment
 def catalog():  # type: ignore[no-untyped-def]
     """Every module in order, with the trainee's progress and any lock."""
     cat = current_catalog()
-    progress = user_progress(current_user)
+    user = current_user._get_current_object()  # one proxy lookup, not one per use
+    progress = user_progress(user)
     rows = [
         {
             "module": module,
-            "progress": progress[(current_user.id, module.id)],
-            "missing": missing_prerequisites(module, progress, current_user.id, cat),
+            "progress": progress[(user.id, module.id)],
+            "missing": missing_prerequisites(module, progress, user.id, cat),
         }
         for module in cat.modules
     ]
@@ -116,8 +117,9 @@ def item(module_id: str, item_id: str):  # type: ignore[no-untyped-def]
 def progress():  # type: ignore[no-untyped-def]
     """The trainee's dashboard: each module's state, CE hours and certificates."""
     cat = current_catalog()
-    everything = user_progress(current_user)
-    rows = [(m, everything[(current_user.id, m.id)]) for m in cat.modules]
+    user = current_user._get_current_object()  # one proxy lookup, not one per use
+    everything = user_progress(user)
+    rows = [(m, everything[(user.id, m.id)]) for m in cat.modules]
     return render_template(
         "learn/progress.html",
         rows=rows,
