@@ -56,31 +56,44 @@ def test_a_pooled_connection_goes_back_transactional(app: Flask, client: Any) ->
             assert connection.connection.driver_connection.autocommit is False
 
 
-def test_a_connection_the_server_closed_is_replaced(app: Flask, client: Any) -> None:
-    assert client.get("/healthz").status_code == 200  # the pool now holds one
+def _terminate_backends(app: Flask, *, wait: bool) -> None:
+    """Terminate the app's PostgreSQL backends; with ``wait``, until they exited."""
     with app.app_context():
         name = db.engine.url.database
     admin = pg_admin_engine()
     with admin.connect() as connection:
-        pids = connection.execute(
-            text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        ).scalars().all()
-        assert pids
+        pids = (
+            connection.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            .scalars()
+            .all()
+        )
+        assert pids, "the app held no connection to terminate"
         for pid in pids:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        # pg_terminate_backend only signals; wait until the backends have exited
-        # (and so closed their sockets), as they have once a restart is over.
+        # pg_terminate_backend only signals; waiting until the backends have
+        # exited (and so closed their sockets) is the state after a restart.
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
-            {"pids": list(pids)},
-        ).scalar_one():
+        while (
+            wait
+            and time.monotonic() < deadline
+            and connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                {"pids": list(pids)},
+            ).scalar_one()
+        ):
             time.sleep(0.05)
     admin.dispose()
+
+
+def test_a_connection_the_server_closed_is_replaced(app: Flask, client: Any) -> None:
+    assert client.get("/healthz").status_code == 200  # the pool now holds one
+    _terminate_backends(app, wait=True)
     response = client.get("/healthz")
     assert response.status_code == 200, response.get_data(as_text=True)
 
@@ -105,17 +118,6 @@ def test_health_answers_at_once_after_its_backend_is_terminated(
     the check's first query can fail on it; /healthz asks once more."""
     for _ in range(5):
         assert client.get("/healthz").status_code == 200
-        with app.app_context():
-            name = db.engine.url.database
-        admin = pg_admin_engine()
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-        admin.dispose()
+        _terminate_backends(app, wait=False)
         response = client.get("/healthz")
         assert response.status_code == 200, response.get_data(as_text=True)
