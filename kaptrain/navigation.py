@@ -18,6 +18,14 @@ class NavItem:
     roles: tuple[str, ...]
 
 
+#: What each kind of module item is called on learner and author pages.
+KIND_WORDS = {
+    "lesson": "Lesson",
+    "quiz": "Quiz",
+    "vignette": "Case",
+    "evaluation": "Evaluation",
+}
+
 NAV = (
     NavItem("Modules", "learn.catalog", (TRAINEE,)),
     NavItem("Progress", "learn.progress", (TRAINEE,)),
@@ -62,13 +70,6 @@ def cached_url_for(endpoint: str, **values: Any) -> str:
     return url
 
 
-def fixed_url(endpoint: str, filename: str | None = None) -> str:
-    """A fixed route's URL, or a static file's (kept for readable templates)."""
-    if filename is None:
-        return cached_url_for(endpoint)
-    return cached_url_for(endpoint, filename=filename)
-
-
 def nav_items() -> list[dict[str, object]]:
     """The links the signed-in person's roles give them, marking the current one."""
     if not current_user.is_authenticated:
@@ -79,7 +80,7 @@ def nav_items() -> list[dict[str, object]]:
     for item in NAV:
         if roles.isdisjoint(item.roles):
             continue
-        url = fixed_url(item.endpoint)
+        url = cached_url_for(item.endpoint)
         current = path == url or (url != "/" and path.startswith(url.rstrip("/") + "/"))
         items.append({"label": item.label, "url": url, "current": current})
     return items
@@ -88,11 +89,11 @@ def nav_items() -> list[dict[str, object]]:
 def init_navigation(app: Flask) -> None:
     app.extensions["kaptrain_urls"] = {}
     app.jinja_env.globals["url_for"] = cached_url_for
+    app.jinja_env.globals["kind_words"] = KIND_WORDS
 
     @app.context_processor
     def inject() -> dict[str, object]:
         return {
             "nav_items": nav_items,
-            "fixed_url": fixed_url,
             "provider_name": app.config["PROVIDER_NAME"],
         }

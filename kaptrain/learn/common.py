@@ -19,13 +19,6 @@ from ..progress_cache import cached_progress
 RATING_WORDS = {"best": "Best choice", "ok": "Acceptable", "avoid": "Not recommended"}
 RATING_BADGES = {"best": "badge-done", "ok": "badge-progress", "avoid": "badge-fail"}
 
-KIND_WORDS = {
-    "lesson": "Lesson",
-    "quiz": "Quiz",
-    "vignette": "Case",
-    "evaluation": "Evaluation",
-}
-
 STATE_WORDS = {
     "not_started": "Not started",
     "in_progress": "In progress",

@@ -16,7 +16,6 @@ from ..models import TRAINEE
 from ..progress import total_ce_hours
 from . import bp
 from .common import (
-    KIND_WORDS,
     STATE_WORDS,
     item_or_404,
     item_state,
@@ -74,7 +73,6 @@ def module(module_id: str):  # type: ignore[no-untyped-def]
             ("module-references", version, mod.id),
             lambda: render_template("learn/_module_references.html", module=mod),
         ),
-        kind_words=KIND_WORDS,
         progress=progress,
         path=path,
         next_item=None if context.locked else next_step(mod, progress),
