@@ -131,8 +131,9 @@ def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def on_checkin(dbapi_connection: Any, _record: Any) -> None:
         # Back in the pool: the next request may write. Setting it on an idle
-        # connection is client-side only; a closed one is discarded anyway.
-        if dbapi_connection is not None and not _server_closed(dbapi_connection):
+        # connection is client-side only (no socket poll needed here: checkout
+        # polls); one the driver knows is closed is discarded anyway.
+        if dbapi_connection is not None and not dbapi_connection.closed:
             dbapi_connection.autocommit = False
 
 
