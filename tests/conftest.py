@@ -224,6 +224,14 @@ def login(client: FlaskClient) -> Callable[..., Any]:
     return do_login
 
 
+@pytest.fixture
+def trainee(make_user: Callable[..., User], login: Callable[..., Any]) -> User:
+    """A trainee signed in with ``client`` (test files may define their own)."""
+    user = make_user()
+    login(user)
+    return user
+
+
 def csrf_token_from(html: str) -> str:
     """The CSRF token in a rendered form (for tests that enable CSRF)."""
     match = re.search(

@@ -20,13 +20,6 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
     return fixture_config(tmp_path, second=True)
 
 
-@pytest.fixture
-def trainee(make_user: Any, login: Any) -> Any:
-    user = make_user()
-    login(user)
-    return user
-
-
 def test_catalog_lists_modules_in_order_with_their_facts(
     client: Any, trainee: Any
 ) -> None:

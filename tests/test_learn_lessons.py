@@ -20,13 +20,6 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
     return fixture_config(tmp_path)
 
 
-@pytest.fixture
-def trainee(make_user: Any, login: Any) -> Any:
-    user = make_user()
-    login(user)
-    return user
-
-
 def _rows(app: Any) -> list[ItemProgress]:
     with app.app_context():
         rows = list(db.session.execute(select(ItemProgress)).scalars())

@@ -23,13 +23,6 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
     return fixture_config(tmp_path, second=True)
 
 
-@pytest.fixture
-def trainee(make_user: Any, login: Any) -> Any:
-    user = make_user()
-    login(user)
-    return user
-
-
 def _complete_first_module(app: Any, client: Any, user: Any) -> None:
     client.post(f"{QUIZ_URL}/skip-pretest")
     finish_lessons(client)

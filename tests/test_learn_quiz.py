@@ -31,13 +31,6 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
     return fixture_config(tmp_path)
 
 
-@pytest.fixture
-def trainee(make_user: Any, login: Any) -> Any:
-    user = make_user()
-    login(user)
-    return user
-
-
 def _count(app: Any, model: Any) -> int:
     with app.app_context():
         return db.session.execute(select(func.count()).select_from(model)).scalar_one()

@@ -17,13 +17,6 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
     return fixture_config(tmp_path)
 
 
-@pytest.fixture
-def trainee(make_user: Any, login: Any) -> Any:
-    user = make_user()
-    login(user)
-    return user
-
-
 def _start(client: Any) -> str:
     response = client.post(f"{VIGNETTE_URL}/runs")
     run_id = response.headers["Location"].split("run=")[1]
