@@ -9,7 +9,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 FLASK  := $(BIN)/flask --app kaptrain
 
-.PHONY: run dev test lint bench install install-test clean-venv help
+.PHONY: run dev test lint bench install install-test vnu clean-venv help
 
 help:
 	@echo "make run    install, migrate, seed demo accounts, serve at http://$(HOST):$(PORT)"
@@ -50,7 +50,21 @@ dev: install
 	$(FLASK) demo
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
+# The Nu HTML Checker (npm package vnu-jar, run by Java) validates every page the
+# browser journeys visit. Installed into .venv when npm is there; without npm or
+# Java the browser tests skip that check locally (CI installs both).
+VNU_VERSION := 26.9.27
+VNU_JAR := $(VENV)/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+
+$(VNU_JAR): | $(BIN)/python
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix $(VENV)/vnu vnu-jar@$(VNU_VERSION); \
+	else echo "npm not found: the HTML check in the browser tests is skipped"; fi
+
+vnu: $(VNU_JAR)
+
 test: install-test
+	@[ -f $(VNU_JAR) ] || $(MAKE) --no-print-directory vnu
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-test

@@ -29,7 +29,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
+from .config import PROJECT_ROOT
 from .extensions import db
+from .files import private_file
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_CUSTOM_HEADER = b"PGDMP"
@@ -47,9 +49,15 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` read-only. The name is percent-encoded into the URI, so a
+    ``?``, ``#`` or ``%`` in it is part of the file name, never a URI option."""
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+
+
 def sqlite_counts(path: Path) -> dict[str, int]:
     """Rows per known table in the SQLite file at ``path`` (absent tables skipped)."""
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+    with closing(_read_only(path)) as conn:
         present = {
             row[0]
             for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -66,7 +74,7 @@ def sqlite_counts(path: Path) -> dict[str, int]:
 def sqlite_integrity(path: Path) -> str:
     """``ok``, or SQLite's description of what is wrong with the file."""
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        with closing(_read_only(path)) as conn:
             rows = conn.execute("PRAGMA integrity_check").fetchall()
     except sqlite3.DatabaseError as error:
         return str(error)
@@ -99,6 +107,7 @@ def sqlite_backup(source: Path, target: Path) -> dict[str, int]:
         raise BackupError(f"The database file {source} does not exist.")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)
     try:
         with (
             closing(sqlite3.connect(source)) as src,
@@ -134,14 +143,66 @@ def check_sqlite_file(path: Path) -> None:
     problem = sqlite_integrity(path)
     if problem != "ok":
         raise BackupError(f"{path} is damaged: {problem}")
+    with closing(_read_only(path)) as conn:
+        tables = {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        revision = None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+    check_kaptrain_schema(path, tables, revision)
+
+
+def migration_head() -> str:
+    """The newest migration revision of this code (what ``db upgrade`` reaches)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    return heads[0]
+
+
+def check_kaptrain_schema(path: Path, tables: set[str], revision: str | None) -> None:
+    """Refuse a database that is not a kaptrain backup of this code's schema.
+
+    A kaptrain database records its migration in ``alembic_version``; restoring
+    anything else would wipe the site's data and leave tables it cannot use.
+    """
+    missing = sorted(set(_table_names()) - tables)
+    if revision is None or len(missing) > len(_table_names()) // 2:
+        lacks = f" and lacks the tables {', '.join(missing[:5])}" if missing else ""
+        raise BackupError(
+            f"{path} is not a kaptrain backup: it has no kaptrain migration "
+            f"record{lacks}. Nothing was changed. Restore a file made by "
+            "`flask --app kaptrain backup`."
+        )
+    head = migration_head()
+    if revision != head:
+        raise BackupError(
+            f"{path} is a kaptrain backup at migration {revision}, but this code "
+            f"is at migration {head}. Nothing was changed. Restore it with the "
+            "kaptrain release that made it, then upgrade with `flask --app kaptrain "
+            "db upgrade`."
+        )
+    if missing:
+        raise BackupError(
+            f"{path} claims migration {revision} but lacks the tables "
+            f"{', '.join(missing)}. Nothing was changed; the file is not a "
+            "complete kaptrain backup."
+        )
 
 
 def sqlite_restore(backup: Path, target: Path) -> dict[str, int]:
     """Replace the database at ``target`` with ``backup`` via the backup API."""
     check_sqlite_file(backup)
     target.parent.mkdir(parents=True, exist_ok=True)
+    private_file(target)
     with (
-        closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as src,
+        closing(_read_only(backup)) as src,
         closing(sqlite3.connect(target)) as dst,
     ):
         dst.execute(f"PRAGMA busy_timeout={15_000}")
@@ -194,13 +255,15 @@ def _pg_counts(conn: object) -> dict[str, int]:
     }
 
 
-def _run(args: list[str], env: dict[str, str], what: str) -> None:
+def _run(args: list[str], env: dict[str, str], what: str) -> str:
+    """Run a PostgreSQL client tool; its standard output, or a BackupError."""
     result = subprocess.run(  # noqa: S603 - fixed tool, argument list, no shell
         args, env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise BackupError(f"{what} failed: {' '.join(detail[-3:]) or 'no message'}")
+    return result.stdout
 
 
 def pg_backup(url: URL, target: Path) -> dict[str, int]:
@@ -208,6 +271,8 @@ def pg_backup(url: URL, target: Path) -> dict[str, int]:
     pg_dump = _pg_tool("pg_dump")
     uri, env = _pg_connection(url)
     partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    private_file(partial)  # pg_dump writes into it and keeps its mode
     engine = create_engine(url, isolation_level="REPEATABLE READ")
     try:
         with engine.connect() as conn:
@@ -246,7 +311,37 @@ def check_pg_file(path: Path) -> None:
         raise BackupError(
             f"{path} is not a pg_dump custom-format file (damaged or wrong file)."
         )
-    _run([_pg_tool("pg_restore"), "--list", str(path)], dict(os.environ), "Reading")
+    listing = _run(
+        [_pg_tool("pg_restore"), "--list", str(path)], dict(os.environ), "Reading"
+    )
+    # "215; 1259 16386 TABLE public users postgres": the table name is field 6.
+    tables = set()
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and not line.startswith(";") and fields[3] == "TABLE":
+            tables.add(fields[5])
+    if not tables:
+        raise BackupError(
+            f"Reading {path} failed: pg_restore lists no tables in it (a damaged "
+            "or empty dump). Nothing was changed."
+        )
+    revision = None
+    if "alembic_version" in tables:
+        data = _run(
+            [
+                _pg_tool("pg_restore"),
+                "--data-only",
+                "--table=alembic_version",
+                "--file=-",
+                str(path),
+            ],
+            dict(os.environ),
+            "Reading",
+        )
+        rows = data.split("FROM stdin;\n", 1)[1:]
+        if rows and not rows[0].startswith("\\."):
+            revision = rows[0].splitlines()[0].strip()
+    check_kaptrain_schema(path, tables, revision)
 
 
 def pg_restore(url: URL, backup: Path) -> dict[str, int]:

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .files import private_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # scrypt with N=2^17, r=8, p=1 (OWASP ASVS V6.2): about 0.5 s and 128 MiB per hash.
@@ -126,7 +128,8 @@ def load_config(
             f"KAPTRAIN_ENV must be 'development' or 'production', got {env_name!r}."
         )
     production = env_name == "production"
-    instance_path.mkdir(parents=True, exist_ok=True)
+    # The instance folder holds the SQLite database, keys and backups by default.
+    private_dir(instance_path)
 
     database_url = (
         overrides.get("SQLALCHEMY_DATABASE_URI")

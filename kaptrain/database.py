@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import select as select_module
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from .extensions import db
+from .files import private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Every id column is an INTEGER; on PostgreSQL a larger number in a query is an
@@ -74,6 +76,15 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def _private_sqlite_file(database: str | None) -> None:
+    # SQLite gives its -wal and -shm files the database file's mode, so a 0600
+    # database keeps the whole set private.
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        if path.parent.is_dir():
+            private_file(path)
 
 
 def _server_closed(dbapi_connection: Any) -> bool:
@@ -161,6 +172,7 @@ def init_database(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            _private_sqlite_file(engine.url.database)
             _configure_sqlite(engine)
         elif engine.dialect.name == "postgresql":
             _configure_postgresql(engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,9 +87,17 @@ def nav_items() -> list[dict[str, object]]:
     return items
 
 
+def machine_time(moment: dt.date) -> str:
+    """A ``<time datetime>`` value: HTML allows at most milliseconds."""
+    if isinstance(moment, dt.datetime):
+        return moment.isoformat(timespec="milliseconds")
+    return moment.isoformat()
+
+
 def init_navigation(app: Flask) -> None:
     app.extensions["kaptrain_urls"] = {}
     app.jinja_env.globals["url_for"] = cached_url_for
+    app.jinja_env.filters["machine_time"] = machine_time
     app.jinja_env.globals["kind_words"] = KIND_WORDS
 
     @app.context_processor

@@ -67,7 +67,7 @@ class LiveServer:
 
         http = requests.Session()
         page = http.get(f"{self.url}/login", timeout=30)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
         assert token, "no CSRF token on the login page"
         response = http.post(
             f"{self.url}/login",

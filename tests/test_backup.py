@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_migrate import stamp
 from sqlalchemy import text
 
 from kaptrain import create_app
-from kaptrain.backup import sqlite_counts, sqlite_integrity
+from kaptrain.backup import migration_head, sqlite_counts, sqlite_integrity
 from kaptrain.extensions import db
 from kaptrain.models import Cohort, CohortMember, ItemProgress, User, UserRole
 from tests.conftest import PG_URL, _base_config, pg_admin_engine
@@ -36,7 +37,15 @@ def _sqlite_app(path: Path, modules: Path) -> Flask:
     app = create_app(_base_config(f"sqlite:///{path}", MODULES_DIR=modules))
     with app.app_context():
         db.create_all()
+    _stamp_head(app)
     return app
+
+
+def _stamp_head(app: Flask) -> None:
+    """Record the newest migration, as `flask db upgrade` leaves a real site."""
+    with app.app_context():
+        stamp()
+        db.session.remove()
 
 
 def _populate(app: Flask, users: int = 5, progress: int = 200) -> None:
@@ -310,9 +319,21 @@ def _pg_counts(app: Flask) -> dict[str, int]:
     return counts
 
 
+@pytest.fixture
+def stamped(app: Flask) -> Iterator[Flask]:
+    """The shared test database with a migration record, removed afterwards."""
+    _stamp_head(app)
+    yield app
+    with app.app_context():
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.session.remove()
+
+
 def test_pg_drill_backup_then_restore_into_fresh_database(
-    app: Flask, tmp_path: Path, fresh_pg_database: str
+    stamped: Flask, tmp_path: Path, fresh_pg_database: str
 ) -> None:
+    app = stamped
     _populate(app, users=3, progress=50)
     backup = tmp_path / "kaptrain.dump"
     result = app.test_cli_runner().invoke(args=["backup", str(backup)])
@@ -336,7 +357,8 @@ def test_pg_drill_backup_then_restore_into_fresh_database(
         db.engine.dispose()
 
 
-def test_pg_restore_replaces_later_rows(app: Flask, tmp_path: Path) -> None:
+def test_pg_restore_replaces_later_rows(stamped: Flask, tmp_path: Path) -> None:
+    app = stamped
     if not PG_URL:
         pytest.skip("needs KAPTRAIN_TEST_DATABASE_URL (PostgreSQL)")
     _populate(app, users=2, progress=5)
@@ -371,3 +393,156 @@ def test_pg_restore_refuses_bad_files(
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+# ------------------------------------------------- foreign files and permissions
+
+
+def _unrelated_sqlite(path: Path, _live: Path) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes (body) VALUES ('someone else''s data')")
+        conn.commit()
+
+
+def _kaptrain_without_migration(path: Path, live: Path) -> None:
+    with closing(sqlite3.connect(live)) as src, closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+        dst.execute("DELETE FROM alembic_version")
+        dst.commit()
+
+
+def _kaptrain_at_other_migration(path: Path, live: Path) -> None:
+    with closing(sqlite3.connect(live)) as src, closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+        dst.execute("UPDATE alembic_version SET version_num = 'abc123older'")
+        dst.commit()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_unrelated_sqlite, "is not a kaptrain backup"),
+        (_kaptrain_without_migration, "is not a kaptrain backup"),
+        (_kaptrain_at_other_migration, "at migration abc123older"),
+    ],
+    ids=["unrelated-sqlite", "no-migration-record", "other-migration"],
+)
+def test_restore_refuses_a_database_that_is_not_a_kaptrain_backup(
+    live: tuple[Flask, Path], tmp_path: Path, make: Any, message: str
+) -> None:
+    app, path = live
+    foreign = tmp_path / "foreign.db"
+    make(foreign, path)
+    before = sqlite_counts(path)
+    result = app.test_cli_runner().invoke(args=["restore", str(foreign), "--yes"])
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "Nothing was changed" in result.output
+    assert "Traceback" not in result.output
+    assert sqlite_counts(path) == before
+    with closing(sqlite3.connect(path)) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "notes" not in tables
+
+
+@pytest.mark.parametrize("name", ["back?up.db", "back#up.db", "back%41up.db"])
+def test_backup_and_restore_take_the_path_literally(
+    live: tuple[Flask, Path], tmp_path: Path, name: str
+) -> None:
+    app, path = live
+    backup = tmp_path / name
+    made = app.test_cli_runner().invoke(args=["backup", str(backup)])
+    assert made.exit_code == 0, made.output
+    assert backup.is_file()
+    assert sqlite_counts(backup) == sqlite_counts(path)
+    _populate_more(app)
+    restored = app.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert sqlite_counts(path) == sqlite_counts(backup)
+
+
+def test_restore_of_a_file_named_like_a_uri_option_is_not_misread(
+    live: tuple[Flask, Path], tmp_path: Path
+) -> None:
+    # "x.db?mode=memory" must not open an empty in-memory database and "restore" it.
+    app, _path = live
+    odd = tmp_path / "x.db?mode=memory"
+    result = app.test_cli_runner().invoke(args=["restore", str(odd), "--yes"])
+    assert result.exit_code == 1
+    assert "No backup file at" in result.output
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_database_backup_and_instance_folder_are_private(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    database = instance / "kaptrain.db"
+    config = _base_config(f"sqlite:///{database}", MODULES_DIR=modules)
+    import os
+
+    old = os.umask(0o022)  # the usual umask, which would give 0644 and 0755
+    try:
+        os.environ["KAPTRAIN_INSTANCE_DIR"] = str(instance)
+        app = create_app(config)
+        with app.app_context():
+            db.create_all()
+            db.session.remove()
+        _stamp_head(app)
+        backup = tmp_path / "b.db"
+        result = app.test_cli_runner().invoke(args=["backup", str(backup)])
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
+        del os.environ["KAPTRAIN_INSTANCE_DIR"]
+    assert _mode(instance) == 0o700
+    assert _mode(database) == 0o600
+    assert _mode(backup) == 0o600
+    wal = database.with_name("kaptrain.db-wal")
+    if wal.exists():
+        assert _mode(wal) == 0o600
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_existing_world_readable_database_is_narrowed(tmp_path: Path) -> None:
+    database = tmp_path / "old.db"
+    sqlite3.connect(database).close()
+    database.chmod(0o644)
+    app = _sqlite_app(database, tmp_path / "modules")
+    assert _mode(database) == 0o600
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_migration_head_is_the_newest_revision() -> None:
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    assert any(migration_head() in f.name for f in versions.glob("*.py"))
+
+
+def test_pg_restore_refuses_a_dump_of_another_database(
+    app: Flask, tmp_path: Path, fresh_pg_database: str
+) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(fresh_pg_database)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (id serial PRIMARY KEY, body text)"))
+        conn.execute(text("INSERT INTO notes (body) VALUES ('other data')"))
+    engine.dispose()
+    other = create_app(
+        _base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules")
+    )
+    dump = tmp_path / "other.dump"
+    made = other.test_cli_runner().invoke(args=["backup", str(dump)])
+    assert made.exit_code == 0, made.output
+    assert _mode(dump) == 0o600
+    before = _pg_counts(app)
+    result = app.test_cli_runner().invoke(args=["restore", str(dump), "--yes"])
+    assert result.exit_code == 1, result.output
+    assert "is not a kaptrain backup" in result.output
+    assert _pg_counts(app) == before

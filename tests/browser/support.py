@@ -5,9 +5,15 @@ reflow audit, screenshots.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import time
+import warnings
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +28,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOTS_DIR = ROOT / "docs" / "screenshots"
+# Installed by `make vnu` (npm package vnu-jar) into the virtual environment.
+VNU_JAR = Path(
+    os.environ.get("KAPTRAIN_VNU_JAR")
+    or ROOT / ".venv/vnu/node_modules/vnu-jar/build/dist/vnu.jar"
+)
 SAVE_SHOTS = os.environ.get("KAPTRAIN_SCREENSHOTS") == "1"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TAGS = {"type": "tag", "values": WCAG_TAGS}
@@ -36,7 +47,11 @@ SHOT_MAX_HEIGHT = {"desktop": 1500, "phone": 1800}
 
 
 def new_page(browser: Any, base_url: str) -> Any:
-    """A page in its own context (cookies), desktop-sized, light scheme."""
+    """A page in its own context (cookies), desktop-sized, light scheme.
+
+    The page remembers the last HTML document the server sent it, as sent
+    (before the browser repairs it), for the Nu HTML Checker.
+    """
     context = browser.new_context(
         base_url=base_url,
         viewport=DESKTOP,
@@ -45,7 +60,20 @@ def new_page(browser: Any, base_url: str) -> Any:
         reduced_motion="reduce",
     )
     context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
+    page = context.new_page()
+    _DOCUMENTS[page] = []
+
+    def remember(response: Any) -> None:
+        request = response.request
+        if request.resource_type == "document" and response.frame == page.main_frame:
+            _DOCUMENTS[page][:] = [response]
+
+    page.on("response", remember)
+    return page
+
+
+# The last document response of each page (see new_page); weak, so closed pages go.
+_DOCUMENTS: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
 
 
 def sign_in(page: Any, email: str, password: str) -> None:
@@ -85,6 +113,7 @@ class Auditor:
         from axe_playwright_python.sync_playwright import Axe
 
         self.axe = Axe()
+        self.html = HtmlChecker()
         self.problems: list[str] = []
         self.pages: list[str] = []
         self.seconds: dict[str, float] = {}
@@ -93,6 +122,7 @@ class Auditor:
         """axe in light and dark, reflow at 320 px, screenshots if asked for."""
         self.pages.append(name)
         started = time.monotonic()
+        self.html.add(page, name)
         for scheme, only in (("light", TAGS), ("dark", COLOUR_RULES)):
             page.emulate_media(color_scheme=scheme)
             results = self.axe.run(
@@ -134,7 +164,64 @@ class Auditor:
     def finish(self) -> None:
         if os.environ.get("KAPTRAIN_AUDIT_TIMES"):
             print({k: round(v, 2) for k, v in self.seconds.items()})
+        self.problems += self.html.problems()
         assert not self.problems, "\n".join(self.problems)
+
+
+class HtmlChecker:
+    """The Nu HTML Checker (vnu.jar, run by Java) over every audited page.
+
+    Pages are saved as the server sent them, then checked in one Java run when
+    the journey finishes. Missing Java or vnu.jar fails in CI and skips the
+    check elsewhere, naming what to install (`make vnu`).
+    """
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="kaptrain-html-"))
+        self.names: dict[str, str] = {}
+
+    def add(self, page: Any, name: str) -> None:
+        responses = _DOCUMENTS.get(page) or []
+        try:
+            html = responses[0].text() if responses else page.content()
+        except Exception:  # noqa: BLE001 - body gone (a redirect): use the DOM
+            html = page.content()
+        slug = f"{len(self.names):03d}-" + re.sub(r"[^a-z0-9]+", "-", name.lower())
+        path = self.folder / f"{slug}.html"
+        path.write_text(html, encoding="utf-8")
+        self.names[path.name] = f"{name} {page.url}"
+
+    def problems(self) -> list[str]:
+        if not self.names:
+            return []
+        java = shutil.which("java")
+        if java is None or not VNU_JAR.exists():
+            message = (
+                f"The Nu HTML Checker needs Java and {VNU_JAR}: install Java "
+                "(apt-get install default-jre-headless) and run `make vnu`."
+            )
+            if os.environ.get("CI") == "true":
+                return [f"--- HTML check: {message}"]
+            warnings.warn(message, stacklevel=2)
+            return []
+        result = subprocess.run(
+            [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json",
+             "--stdout", *sorted(str(p) for p in self.folder.glob("*.html"))],
+            capture_output=True, text=True, check=False, timeout=300,
+        )
+        try:
+            messages = json.loads(result.stdout or "{}").get("messages", [])
+        except json.JSONDecodeError:
+            return [f"--- HTML check could not run: {result.stderr[-500:]}"]
+        out = []
+        for message in messages:
+            name = self.names.get(Path(message.get("url", "")).name, "?")
+            out.append(
+                f"--- invalid HTML on {name}, line {message.get('lastLine')}: "
+                f"{message.get('message')} {message.get('extract', '')!r}"
+            )
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return out
 
 
 def screenshot(page: Any, name: str, *, scheme: str = "light") -> None:
