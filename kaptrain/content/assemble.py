@@ -61,6 +61,8 @@ def _question(renderer: Renderer, q: QuestionDraft, cited: list[str]) -> Questio
         options=options,
         explanation_html=_frag(renderer, q.explanation),
         cited_keys=tuple(cited),
+        objectives=q.objectives,
+        level=q.level or "recall",  # type: ignore[arg-type]
     )
 
 

@@ -89,6 +89,10 @@ class Question:
     options: tuple[Option, ...]
     explanation_html: str
     cited_keys: tuple[str, ...]
+    #: 1-based positions in the module's objectives that the item assesses.
+    objectives: tuple[int, ...] = ()
+    #: ``recall``, ``understand`` or ``apply`` (absent in the file: ``recall``).
+    level: Literal["recall", "understand", "apply"] = "recall"
 
     @property
     def correct_keys(self) -> tuple[str, ...]:
