@@ -37,7 +37,11 @@ class _Picklable:
 
 @dataclass(frozen=True)
 class Reference:
-    """One entry of ``references.yaml``; ``href`` is the DOI link or url."""
+    """One entry of ``references.yaml``; ``href`` is the DOI link or url.
+
+    ``text`` is the APA-style reference in Markdown (formatted by the platform
+    from the entry's fields, or the legacy hand-written ``text:``).
+    """
 
     key: str
     text: str
@@ -45,6 +49,9 @@ class Reference:
     url: str | None
     label: str
     text_html: str
+    #: ``article``, ``book`` ... (None for a legacy ``text:`` entry).
+    type: str | None = None
+    title: str | None = None
 
     @property
     def href(self) -> str | None:
