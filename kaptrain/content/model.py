@@ -37,7 +37,11 @@ class _Picklable:
 
 @dataclass(frozen=True)
 class Reference:
-    """One entry of ``references.yaml``; ``href`` is the DOI link or url."""
+    """One entry of ``references.yaml``; ``href`` is the DOI link or url.
+
+    ``text`` is the APA-style reference in Markdown (formatted by the platform
+    from the entry's fields, or the legacy hand-written ``text:``).
+    """
 
     key: str
     text: str
@@ -45,6 +49,9 @@ class Reference:
     url: str | None
     label: str
     text_html: str
+    #: ``article``, ``book`` ... (None for a legacy ``text:`` entry).
+    type: str | None = None
+    title: str | None = None
 
     @property
     def href(self) -> str | None:
@@ -89,6 +96,10 @@ class Question:
     options: tuple[Option, ...]
     explanation_html: str
     cited_keys: tuple[str, ...]
+    #: 1-based positions in the module's objectives that the item assesses.
+    objectives: tuple[int, ...] = ()
+    #: ``recall``, ``understand`` or ``apply`` (absent in the file: ``recall``).
+    level: Literal["recall", "understand", "apply"] = "recall"
 
     @property
     def correct_keys(self) -> tuple[str, ...]:
