@@ -20,7 +20,7 @@ EXPECTED = {
     "racial-trauma": Decimal("2"),
     "implicit-bias-cultural-humility": Decimal("1.5"),
     "kap-foundations-safety": Decimal("6"),
-    "kap-practice-integration-equity": Decimal("5"),
+    "kap-practice-integration-equity": Decimal("2"),
 }
 KAP_MODULES = ("kap-foundations-safety", "kap-practice-integration-equity")
 # A stem that sets a clinical situation (a client, a supervisee, something said in
