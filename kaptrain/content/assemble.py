@@ -21,6 +21,7 @@ from .model import (
 )
 from .modules import ModuleDraft
 from .quizzes import QuestionDraft
+from .references import format_reference
 from .render import Context, Renderer, callout_source, default_label
 
 
@@ -61,6 +62,8 @@ def _question(renderer: Renderer, q: QuestionDraft, cited: list[str]) -> Questio
         options=options,
         explanation_html=_frag(renderer, q.explanation),
         cited_keys=tuple(cited),
+        objectives=q.objectives,
+        level=q.level or "recall",  # type: ignore[arg-type]
     )
 
 
@@ -163,16 +166,19 @@ def module_context(draft: ModuleDraft, module_id: str) -> Context:
 def render_references(renderer: Renderer, draft: ModuleDraft) -> tuple[Reference, ...]:
     """The module's references, sorted as a reference list is."""
     labels = renderer.context.labels
+    formatted = {key: format_reference(r) for key, r in draft.references.items()}
     return tuple(
         sorted(
             (
                 Reference(
                     key=r.key,
-                    text=r.text,
+                    text=formatted[r.key],
                     doi=r.doi,
                     url=r.url,
                     label=labels.get(r.key) or default_label(r.key),
-                    text_html=renderer.inline(r.text),
+                    text_html=renderer.inline(formatted[r.key]),
+                    type=r.type,
+                    title=r.title,
                 )
                 for r in draft.references.values()
             ),

@@ -121,6 +121,14 @@ def check_tree(modules_dir: Path) -> tuple[tuple[Problem, ...], int]:
     :func:`build_catalog`, without rendering (which finds no problems and is
     most of a build's cost). Raises ``FileNotFoundError`` like it.
     """
+    problems, drafts = check_drafts(modules_dir)
+    return problems, len(drafts)
+
+
+def check_drafts(
+    modules_dir: Path,
+) -> tuple[tuple[Problem, ...], list[ModuleDraft]]:
+    """Like :func:`check_tree`, with the checked module drafts (their figures)."""
     modules_dir = Path(modules_dir)
     if not modules_dir.is_dir():
         raise FileNotFoundError(f"{modules_dir} is not a directory")
@@ -130,7 +138,7 @@ def check_tree(modules_dir: Path) -> tuple[tuple[Problem, ...], int]:
         for folder in module_folders(modules_dir)
     ]
     _check_site(drafts)
-    return tuple(sorted(p for d in drafts for p in d.problems)), len(drafts)
+    return tuple(sorted(p for d in drafts for p in d.problems)), drafts
 
 
 def _to_render(jobs: list[Job], cache: RenderCache | None, links: Links | None) -> int:

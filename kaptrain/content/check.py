@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal, TextIO
 
-from .catalog import check_tree
+from .catalog import check_drafts
 
 
 def _plural(count: int, word: str) -> str:
@@ -22,8 +22,13 @@ def run_check(
 ) -> int:
     """Check a modules tree (or one module folder) and print its problems.
 
-    Text format prints ``path:line: severity CODE: message`` lines and a summary;
-    JSON prints a list of ``{path, line, severity, code, message}`` objects.
+    Text format prints ``path:line: severity CODE: message`` lines, one line of
+    figures per module (post-test items, application share, keyed-longest share,
+    objectives covered, references with title and DOI/URL, estimated minutes
+    against claimed) and a summary. JSON prints ``{"problems": [...],
+    "modules": [...]}``: problems as ``{path, line, severity, code, message}``,
+    modules as ``{path, id, figures}``. Strict-only warnings appear only with
+    ``strict``.
     Returns 0 when clean, 1 on errors (or on warnings with ``strict``), 2 when
     ``directory`` does not exist.
     """
@@ -34,31 +39,46 @@ def run_check(
             "modules, for example: check modules"
         )
         if fmt == "json":
-            json.dump(
-                [
-                    {
-                        "path": str(directory),
-                        "line": 0,
-                        "severity": "error",
-                        "code": "",
-                        "message": message,
-                    }
-                ],
-                out,
-            )
+            problem = {
+                "path": str(directory),
+                "line": 0,
+                "severity": "error",
+                "code": "",
+                "message": message,
+            }
+            json.dump({"problems": [problem], "modules": []}, out)
             out.write("\n")
         else:
             out.write(message + "\n")
         return 2
-    problems, count = check_tree(directory)
+    problems, drafts = check_drafts(directory)
+    count = len(drafts)
+    if not strict:
+        problems = tuple(p for p in problems if not p.strict_only)
     errors = sum(1 for p in problems if p.is_error)
     warnings = len(problems) - errors
     if fmt == "json":
-        json.dump([p.as_dict() for p in problems], out, indent=2, ensure_ascii=False)
+        modules = [
+            {
+                "path": d.display,
+                "id": d.id,
+                "figures": d.figures.as_dict() if d.figures else None,
+            }
+            for d in drafts
+        ]
+        json.dump(
+            {"problems": [p.as_dict() for p in problems], "modules": modules},
+            out,
+            indent=2,
+            ensure_ascii=False,
+        )
         out.write("\n")
     else:
         for problem in problems:
             out.write(f"{problem}\n")
+        for draft in drafts:
+            if draft.figures is not None:
+                out.write(f"{draft.display}: {draft.figures.summary()}\n")
         affected = len({p.path.rsplit("/", 1)[0] for p in problems})
         if problems:
             out.write(

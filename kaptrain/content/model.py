@@ -37,7 +37,11 @@ class _Picklable:
 
 @dataclass(frozen=True)
 class Reference:
-    """One entry of ``references.yaml``; ``href`` is the DOI link or url."""
+    """One entry of ``references.yaml``; ``href`` is the DOI link or url.
+
+    ``text`` is the APA-style reference in Markdown (formatted by the platform
+    from the entry's fields, or the legacy hand-written ``text:``).
+    """
 
     key: str
     text: str
@@ -45,6 +49,9 @@ class Reference:
     url: str | None
     label: str
     text_html: str
+    #: ``article``, ``book`` ... (None for a legacy ``text:`` entry).
+    type: str | None = None
+    title: str | None = None
 
     @property
     def href(self) -> str | None:
@@ -89,6 +96,10 @@ class Question:
     options: tuple[Option, ...]
     explanation_html: str
     cited_keys: tuple[str, ...]
+    #: 1-based positions in the module's objectives that the item assesses.
+    objectives: tuple[int, ...] = ()
+    #: ``recall``, ``understand`` or ``apply`` (absent in the file: ``recall``).
+    level: Literal["recall", "understand", "apply"] = "recall"
 
     @property
     def correct_keys(self) -> tuple[str, ...]:
@@ -176,6 +187,82 @@ Item = Lesson | Quiz | Vignette | Evaluation
 
 
 @dataclass(frozen=True)
+class ModuleFigures:
+    """What the checker measured in a module, for content health and ``check``.
+
+    Computed once at build time from the files (``content check`` prints them).
+    """
+
+    items: int
+    apply_items: int
+    single_choice: int
+    keyed_longest: int
+    objectives: int
+    objectives_covered: int
+    references: int
+    references_titled: int
+    references_linked: int
+    words: int
+    estimated_minutes: int
+    claimed_minutes: int | None
+    estimate_basis: str
+
+    @property
+    def apply_share(self) -> float | None:
+        """Share of post-test items at application level (None without items)."""
+        return self.apply_items / self.items if self.items else None
+
+    @property
+    def longest_share(self) -> float | None:
+        """Share of single-choice items whose correct option is the longest."""
+        return self.keyed_longest / self.single_choice if self.single_choice else None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping (``content check --format json``)."""
+        return {
+            "items": self.items,
+            "apply_items": self.apply_items,
+            "apply_share": _round(self.apply_share),
+            "single_choice_items": self.single_choice,
+            "keyed_longest": self.keyed_longest,
+            "keyed_longest_share": _round(self.longest_share),
+            "objectives": self.objectives,
+            "objectives_covered": self.objectives_covered,
+            "references": self.references,
+            "references_with_title": self.references_titled,
+            "references_with_doi_or_url": self.references_linked,
+            "words": self.words,
+            "estimated_minutes": self.estimated_minutes,
+            "claimed_minutes": self.claimed_minutes,
+            "estimate_basis": self.estimate_basis,
+        }
+
+    def summary(self) -> str:
+        """One line for the plain ``content check`` output."""
+        claimed = (
+            f"{self.claimed_minutes} claimed"
+            if self.claimed_minutes is not None
+            else "no ce_hours"
+        )
+        return (
+            f"{self.items} items, {_pct(self.apply_share)} apply, correct option "
+            f"longest in {_pct(self.longest_share)} of single-choice, objectives "
+            f"{self.objectives_covered}/{self.objectives}, references titled "
+            f"{self.references_titled}/{self.references} with DOI/URL "
+            f"{self.references_linked}/{self.references}, "
+            f"{self.estimated_minutes} min estimated vs {claimed}"
+        )
+
+
+def _round(share: float | None) -> float | None:
+    return round(share, 3) if share is not None else None
+
+
+def _pct(share: float | None) -> str:
+    return f"{share:.0%}" if share is not None else "-"
+
+
+@dataclass(frozen=True)
 class Module:
     """A valid module, with items in ``contents`` order."""
 
@@ -197,6 +284,8 @@ class Module:
     path: Path
     #: Files under ``media/`` as POSIX paths relative to the module folder.
     media: frozenset[str] = frozenset()
+    #: The checker's figures (post-test, references, honest CE hours).
+    figures: ModuleFigures | None = None
 
     def item(self, item_id: str) -> Item | None:
         """The item with this id, or None."""

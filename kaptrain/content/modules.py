@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
+from .assessment import QuizFigures, check_coverage, check_quiz
+from .hours import HoursEstimate, estimate
 from .items import ItemDraft, read_item
+from .model import ModuleFigures
 from .problems import Problem, Problems, did_you_mean
-from .references import RefDraft, read_references
+from .references import LOCATED, RefDraft, read_references
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _ALLOWED_SCHEMES = ("http", "https", "mailto")
@@ -36,6 +39,11 @@ class ModuleDraft:
     references: dict[str, RefDraft] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)  # posix relpath -> path
     content_hash: str = ""
+    #: What the post-test rules measured (None without a readable quiz).
+    quiz_figures: QuizFigures | None = None
+    #: Honest CE hours (None when the contents could not all be read).
+    hours: HoursEstimate | None = None
+    figures: ModuleFigures | None = None
 
     @property
     def id(self) -> str | None:
@@ -96,10 +104,37 @@ def load_module(folder: Path, display: str) -> ModuleDraft:
         _check_contents(draft, out)
         _check_items(draft, out)
         _check_credit(draft, out)
+        _check_assessment(draft, out)
+    _check_references(draft, out)
     _check_citations(draft, out)
     _check_links(draft, out)
     draft.content_hash = _hash(draft.files)
+    draft.figures = module_figures(draft)
     return draft
+
+
+def module_figures(draft: ModuleDraft) -> ModuleFigures | None:
+    """The checker's figures for content health and ``content check``."""
+    if draft.module is None or draft.module.kind != "module":
+        return None
+    quiz = draft.quiz_figures
+    hours = draft.hours
+    refs = list(draft.references.values())
+    return ModuleFigures(
+        items=quiz.items if quiz else 0,
+        apply_items=quiz.apply_items if quiz else 0,
+        single_choice=quiz.single_choice if quiz else 0,
+        keyed_longest=len(quiz.keyed_longest) if quiz else 0,
+        objectives=len(draft.module.meta.get("objectives", ())),
+        objectives_covered=len(quiz.objectives_covered) if quiz else 0,
+        references=len(refs),
+        references_titled=sum(1 for r in refs if r.title),
+        references_linked=sum(1 for r in refs if r.has_link),
+        words=hours.words if hours else 0,
+        estimated_minutes=hours.minutes if hours else 0,
+        claimed_minutes=hours.claimed_minutes if hours else None,
+        estimate_basis=hours.explain() if hours else "",
+    )
 
 
 def _check_contents(draft: ModuleDraft, out: Problems) -> None:
@@ -196,8 +231,21 @@ def _check_credit(draft: ModuleDraft, out: Problems) -> None:
     assert draft.module is not None  # noqa: S101
     hours = draft.module.meta.get("ce_hours")
     items = draft.path_items()
-    if hours is None or not draft.contents_ok:
+    if not draft.contents_ok:
         return
+    draft.hours = estimate(draft.module, items, hours)
+    if hours is None:
+        return
+    draft.hours = estimate(draft.module, items, hours)
+    if draft.hours.overclaimed:
+        out.warning(
+            draft.module.line("ce_hours"),
+            "M15",
+            f"ce_hours {hours} claims {draft.hours.claimed_minutes} minutes, but "
+            f"the content takes about {draft.hours.minutes} "
+            f"({draft.hours.explain()}); claim at most 10% more: lower ce_hours "
+            "or add content",
+        )
     if any(
         i.kind in ("lesson", "vignette") and "estimated_minutes" not in i.meta
         for i in items
@@ -227,6 +275,63 @@ def _check_credit(draft: ModuleDraft, out: Problems) -> None:
             f"{'' if len(quizzes[0].questions) == 1 else 's'}; CE practice "
             f"is 6-8 per CE hour, so {hours} ce_hours needs at least {needed}",
         )
+
+
+def _check_assessment(draft: ModuleDraft, out: Problems) -> None:
+    """Post-test rules (objectives, levels, cues, attempts) on the one quiz."""
+    assert draft.module is not None  # noqa: S101
+    quizzes = [i for i in draft.path_items() if i.kind == "quiz"]
+    if len(quizzes) != 1:
+        return
+    quiz = quizzes[0]
+    raw = draft.module.raw_meta.get("objectives")
+    listed = "objectives" in draft.module.meta and raw is not None and raw.items
+    objective_lines = list(raw.items) if listed else []  # type: ignore[union-attr]
+    quiz_out = out.for_path(quiz.display)
+    figures = check_quiz(quiz, len(objective_lines) if listed else None, quiz_out)
+    draft.quiz_figures = figures
+    if listed:
+        check_coverage(figures, quiz, objective_lines, out)
+
+
+def _check_references(draft: ModuleDraft, out: Problems) -> None:
+    """C5-C8: what a CE reviewer needs to find each work."""
+    refs_out = out.for_path(f"{draft.display}/references.yaml")
+    for key, ref in draft.references.items():
+        if not ref.title:
+            how = (
+                "replace text: with fields, starting with"
+                if not ref.structured
+                else "add"
+            )
+            refs_out.warning(
+                ref.line,
+                "C5",
+                f'reference "{key}" has no title; {how} title: "the work\'s own '
+                'title" (never a description in brackets)',
+            )
+        if ref.type == "article" and not ref.doi and not ref.no_doi:
+            refs_out.warning(
+                ref.line,
+                "C6",
+                f'article "{key}" has no doi; add doi: 10.xxxx/..., or write '
+                'doi: none with doi_reason: "..." when the journal assigns none',
+            )
+        if ref.type in LOCATED and not ref.has_link:
+            refs_out.warning(
+                ref.line,
+                "C7",
+                f'{ref.type} "{key}" has neither url nor doi; add the stable '
+                "address where a reader finds it (url: https://...)",
+            )
+        if not ref.structured:
+            refs_out.strict_warning(
+                ref.at("text"),
+                "C8",
+                f'reference "{key}" is written as text:; use structured fields '
+                "(type, authors, year, title, journal or publisher, doi or url) "
+                "so the platform formats it",
+            )
 
 
 def _check_citations(draft: ModuleDraft, out: Problems) -> None:

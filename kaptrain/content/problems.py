@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -41,6 +41,8 @@ CODES: dict[str, str] = {
     "M12": "estimated minutes do not match ce_hours (warning)",
     "M13": "quiz has fewer than 6 questions per CE hour (warning)",
     "M14": "objective is not measurable (warning)",
+    "M15": "ce_hours claim more time than the content takes (warning)",
+    "M16": "objective is assessed by no post-test question",
     # B: blocks and prose
     "B1": "block is never closed",
     "B2": "blocks are nested",
@@ -64,6 +66,17 @@ CODES: dict[str, str] = {
     "Q11": "true-false options must be True and False",
     "Q12": "unexpected line in a question",
     "Q13": "option has no text",
+    "Q14": "question attribute unknown, repeated or malformed",
+    "Q15": "question names an objective module.md does not list",
+    "Q16": "question names no objective (warning)",
+    "Q17": "question has no :level: (warning in strict mode only)",
+    "Q18": "fewer than half the post-test items are application items (warning)",
+    "Q19": "post-test sets no max_attempts or retry_wait_minutes (warning)",
+    # W: item-writing cues in the post-test (warnings)
+    "W-LONGEST": "the correct option is the longest too often (warning)",
+    "W-CUE": "only the correct option repeats a word of the stem (warning)",
+    "W-ALL": '"all of the above" or "none of the above" (warning)',
+    "W-NEG": "negatively worded stem without emphasis (warning)",
     # V: vignette
     "V1": "node id used twice",
     "V2": "choice or continue target names no node",
@@ -83,6 +96,10 @@ CODES: dict[str, str] = {
     "C2": "reference never cited (warning)",
     "C3": "references.yaml entry is malformed",
     "C4": "citation is malformed",
+    "C5": "reference has no title (warning)",
+    "C6": "journal article has no DOI (warning)",
+    "C7": "report, guideline, label or web page has no URL or DOI (warning)",
+    "C8": "reference written as text: instead of fields (warning in strict mode only)",
     # L: links and images
     "L1": "relative link does not resolve",
     "L2": "image file does not exist",
@@ -107,6 +124,9 @@ class Problem:
     severity: Severity
     code: str
     message: str
+    #: A warning only ``content check --strict`` reports (and then fails on);
+    #: the plain check leaves it out, content health lists it.
+    strict_only: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.severity} {self.code}: {self.message}"
@@ -141,6 +161,12 @@ class Problems:
     def warning(self, line: int, code: str, message: str) -> None:
         """Record a warning at ``line``."""
         self.sink.append(Problem(self.path, max(line, 1), "warning", code, message))
+
+    def strict_warning(self, line: int, code: str, message: str) -> None:
+        """Record a warning that only strict checking reports."""
+        self.sink.append(
+            Problem(self.path, max(line, 1), "warning", code, message, strict_only=True)
+        )
 
     def for_path(self, path: str) -> Problems:
         """A collector for another file sharing the same list."""

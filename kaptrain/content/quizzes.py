@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .blocks import Block, Line, nonblank
+from .blocks import Block, Line
 from .problems import Problems, did_you_mean
 from .schema import SLUG
 
 TYPES = ("single", "multiple", "true-false", "order")
+#: Cognitive level of an item; ``apply`` is a short clinical scenario, then a
+#: decision. Absent means ``recall``.
+LEVELS = ("recall", "understand", "apply")
+ATTRIBUTES = ("type", "objectives", "level")
 
-_TYPE = re.compile(r"^:type:\s*(.*?)\s*$")
+_ATTRIBUTE = re.compile(r"^:([A-Za-z_-]+):\s*(.*?)\s*$")
 _OPTION = re.compile(r"^- \[([ x])\] (.*)$")
 _ORDER_OPTION = re.compile(r"^- (?!\[[ xX]?\] )(\S.*)$")
 _FEEDBACK = re.compile(r"^\s*>\s?(.*)$")
@@ -40,6 +44,12 @@ class QuestionDraft:
     id: str
     line: int
     type: str = "single"
+    #: 1-based positions in the module's ``objectives`` list (``:objectives:``).
+    objectives: tuple[int, ...] = ()
+    objectives_line: int | None = None
+    #: ``:level:``; None when absent (counted as ``recall``).
+    level: str | None = None
+    level_line: int | None = None
     stem: list[Line] = field(default_factory=list)
     options: list[OptionDraft] = field(default_factory=list)
     explanation: list[Line] = field(default_factory=list)
@@ -57,23 +67,85 @@ def parse_question(block: Block, out: Problems) -> QuestionDraft | None:
         return None
     question = QuestionDraft(id=block.arg, line=block.line)
     lines = block.lines
-    first = nonblank(lines)
     start = 0
-    if first and _TYPE.match(first[0][1]):
-        number, text = first[0]
-        value = _TYPE.match(text).group(1)  # type: ignore[union-attr]
-        if value not in TYPES:
+    seen: dict[str, int] = {}
+    ok = True
+    # Attribute lines (:type:, :objectives:, :level:) open the block, in any
+    # order, before the stem; blank lines between them are allowed.
+    for index, (number, text) in enumerate(lines):
+        if not text.strip():
+            continue
+        match = _ATTRIBUTE.match(text)
+        if not match:
+            break
+        start = index + 1
+        name, value = match.group(1), (match.group(2) or "").strip()
+        if name in seen:
             out.error(
                 number,
-                "Q2",
-                f'unknown question type "{value}"; use '
-                f"{', '.join(TYPES)}.{did_you_mean(value, TYPES)}",
+                "Q14",
+                f':{name}: is given twice (first on line {seen[name]}); keep one',
             )
-            return None
-        question.type = value
-        start = next(i for i, (n, _) in enumerate(lines) if n == number) + 1
-    ok = _parse_body(question, lines[start:], out)
+            ok = False
+            continue
+        seen[name] = number
+        if name == "type":
+            if value not in TYPES:
+                out.error(
+                    number,
+                    "Q2",
+                    f'unknown question type "{value}"; use '
+                    f"{', '.join(TYPES)}.{did_you_mean(value, TYPES)}",
+                )
+                return None
+            question.type = value
+        elif name == "objectives":
+            ok = _objectives(question, number, value, out) and ok
+        elif name == "level":
+            ok = _level(question, number, value, out) and ok
+        else:
+            out.error(
+                number,
+                "Q14",
+                f'unknown question attribute ":{name}:"; use '
+                f"{', '.join(f':{a}:' for a in ATTRIBUTES)}."
+                f"{did_you_mean(name, ATTRIBUTES)}",
+            )
+            ok = False
+    ok = _parse_body(question, lines[start:], out) and ok
     return question if ok else None
+
+
+def _objectives(q: QuestionDraft, number: int, value: str, out: Problems) -> bool:
+    """``:objectives: 2, 4`` -> (2, 4); the module checks the range later."""
+    parts = [p.strip() for p in value.replace(";", ",").split(",")]
+    if not value or not all(p.isdigit() and int(p) > 0 for p in parts):
+        out.error(
+            number,
+            "Q14",
+            f':objectives: must list objective numbers from module.md, '
+            f'separated by commas, like ":objectives: 2, 4"; got "{value}"',
+        )
+        return False
+    numbers = tuple(dict.fromkeys(int(p) for p in parts))
+    q.objectives, q.objectives_line = numbers, number
+    return True
+
+
+def _level(q: QuestionDraft, number: int, value: str, out: Problems) -> bool:
+    folded = value.casefold()
+    if folded not in LEVELS:
+        hint = did_you_mean(folded, LEVELS) or (
+            ' Did you mean "apply"?' if folded.startswith("appl") else ""
+        )
+        out.error(
+            number,
+            "Q14",
+            f'unknown level "{value}"; use {", ".join(LEVELS)}.{hint}',
+        )
+        return False
+    q.level, q.level_line = folded, number
+    return True
 
 
 def _parse_body(q: QuestionDraft, lines: list[Line], out: Problems) -> bool:
@@ -89,8 +161,14 @@ def _parse_body(q: QuestionDraft, lines: list[Line], out: Problems) -> bool:
             state = "explanation"
             q.explanation.append((number, explanation.group(1)))
             continue
-        if _TYPE.match(text):
-            out.error(number, "Q12", ":type: must be the first line of the question")
+        attribute = _ATTRIBUTE.match(text)
+        if attribute and attribute.group(1) in ATTRIBUTES:
+            out.error(
+                number,
+                "Q12",
+                "question attributes (:type:, :objectives:, :level:) must be "
+                "the first lines of the question, before the stem",
+            )
             ok = False
             continue
         option = _match_option(q, number, text, out)

@@ -1,4 +1,10 @@
-"""Read ``references.yaml``: citation key -> {text, doi, url, label}."""
+"""Read ``references.yaml``: citation key -> structured fields (or legacy ``text``).
+
+Authors write the parts of a reference (``type``, ``authors``, ``year``,
+``title``, ``journal`` ...); :func:`format_reference` turns them into an APA 7
+style reference in Markdown, escaping every field so a title can never become
+markup. A hand-formatted ``text:`` is still read (strict mode asks for fields).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,31 @@ from .problems import Problems, did_you_mean
 from .reader import YAML_LOADER, decode, read_bytes
 from .schema import SLUG
 
-FIELDS = ("text", "doi", "url", "label")
+TYPES = ("article", "book", "chapter", "report", "label", "guideline", "web")
+#: Types that name an organisation's document, found at a stable address.
+LOCATED = ("report", "label", "guideline", "web")
+STRUCTURED = (
+    "type",
+    "authors",
+    "year",
+    "title",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "editors",
+    "book",
+    "edition",
+    "doi_reason",
+)
+FIELDS = ("text", "doi", "url", "label", "note", *STRUCTURED)
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
 @dataclass
 class RefDraft:
-    """A reference as written, with the line of its key."""
+    """A reference as written, with the line of its key and of each field."""
 
     key: str
     line: int
@@ -26,6 +50,122 @@ class RefDraft:
     doi: str | None = None
     url: str | None = None
     label: str | None = None
+    note: str | None = None
+    type: str | None = None
+    authors: str | None = None
+    year: str | None = None
+    title: str | None = None
+    journal: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    editors: str | None = None
+    book: str | None = None
+    edition: str | None = None
+    doi_reason: str | None = None
+    #: ``doi: none`` was written (with a reason): the work has no DOI.
+    no_doi: bool = False
+    lines: dict[str, int] | None = None
+
+    @property
+    def structured(self) -> bool:
+        """True when written with fields rather than a hand-formatted ``text``."""
+        return not self.text
+
+    @property
+    def has_link(self) -> bool:
+        """True when the reader can follow a DOI or a URL to the work."""
+        return bool(self.doi or self.url)
+
+    def at(self, name: str) -> int:
+        """The line of a field (the key's line when absent)."""
+        return (self.lines or {}).get(name, self.line)
+
+
+# Python-Markdown's escapable characters (with the tables extension's "|"):
+# a backslash before any other character would show.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!>|-])")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Markdown punctuation so a field renders as plain text."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _sentence(text: str) -> str:
+    """Escaped text ending with one full stop (not after ? or !)."""
+    text = escape_markdown(text)
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _italic(text: str) -> str:
+    return f"*{escape_markdown(text)}*"
+
+
+def format_reference(ref: RefDraft) -> str:
+    """An APA 7 style reference in (escaped) Markdown, without the DOI/URL link.
+
+    Legacy entries return their ``text``. The DOI or URL is shown by the page
+    beside the reference, as a link.
+    """
+    if ref.text:
+        body = ref.text
+    else:
+        parts = []
+        who = ref.authors or ref.publisher
+        year = f"({escape_markdown(ref.year or 'n.d.')})."
+        parts.append(f"{_sentence(who)} {year}" if who else "")
+        kind = ref.type or "article"
+        title = ref.title or ""
+        if kind == "article":
+            if title:
+                parts.append(_sentence(title))
+            source = []
+            if ref.journal:
+                source.append(_italic(ref.journal))
+            if ref.volume:
+                volume = _italic(ref.volume)
+                if ref.issue:
+                    volume += f"({escape_markdown(ref.issue)})"
+                source.append(volume)
+            if ref.pages:
+                source.append(escape_markdown(ref.pages))
+            if source:
+                parts.append(", ".join(source) + ".")
+        elif kind == "chapter":
+            if title:
+                parts.append(_sentence(title))
+            inner = "In "
+            if ref.editors:
+                role = "Eds." if "&" in ref.editors or " and " in ref.editors else "Ed."
+                inner += f"{escape_markdown(ref.editors)} ({role}), "
+            details = []
+            if ref.edition:
+                details.append(f"{escape_markdown(ref.edition)} ed.")
+            if ref.pages:
+                details.append(f"pp. {escape_markdown(ref.pages)}")
+            inner += _italic(ref.book or "")
+            if details:
+                inner += f" ({', '.join(details)})"
+            parts.append(inner + ".")
+            if ref.publisher:
+                parts.append(_sentence(ref.publisher))
+        else:  # book, report, guideline, label, web: the title is in italics
+            if title:
+                italic = _italic(title)
+                if ref.edition:
+                    italic += f" ({escape_markdown(ref.edition)} ed.)"
+                parts.append(italic + ("" if title.endswith(("?", "!")) else "."))
+            # APA omits the publisher when it is also the author.
+            if ref.publisher and ref.publisher != ref.authors and (
+                ref.authors or kind == "book"
+            ):
+                parts.append(_sentence(ref.publisher))
+        body = " ".join(p for p in parts if p)
+    if ref.note:
+        body += f" ({escape_markdown(ref.note)})"
+    return body or escape_markdown(ref.key)
 
 
 def read_references(path: Path, out: Problems) -> dict[str, RefDraft] | None:
@@ -91,10 +231,11 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
         out.error(
             line,
             "C3",
-            f'reference "{key}" needs fields on indented lines, at least "text: ..."',
+            f'reference "{key}" needs fields on indented lines, such as '
+            '"type: article", "authors: ...", "title: ..."',
         )
         return None
-    draft = RefDraft(key=key, line=line)
+    draft = RefDraft(key=key, line=line, lines={})
     for field_node, value in node.value:
         name = field_node.value if isinstance(field_node, yaml.ScalarNode) else ""
         at = field_node.start_mark.line + 1
@@ -112,9 +253,39 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             )
             return None
         setattr(draft, name, value.value.strip())
-    if not draft.text:
+        draft.lines[name] = at  # type: ignore[index]
+    if not draft.text and not (draft.title or draft.authors):
         out.error(
-            line, "C3", f'reference "{key}" has no "text:" (the formatted reference)'
+            line,
+            "C3",
+            f'reference "{key}" has neither "title:" nor "authors:"; write the '
+            "reference's fields (type, authors, year, title, ...)",
+        )
+        return None
+    if draft.type is not None and draft.type not in TYPES:
+        out.error(
+            draft.at("type"),
+            "C3",
+            f'unknown reference type "{draft.type}" of "{key}"; use '
+            f"{', '.join(TYPES)}.{did_you_mean(draft.type, TYPES)}",
+        )
+        return None
+    if draft.doi is not None and draft.doi.casefold() == "none":
+        if not draft.doi_reason:
+            out.error(
+                draft.at("doi"),
+                "C3",
+                f'"doi: none" of "{key}" needs a doi_reason: saying why the work '
+                'has no DOI, like doi_reason: "the journal assigns no DOIs"',
+            )
+            return None
+        draft.doi, draft.no_doi = None, True
+    elif draft.doi_reason is not None:
+        out.error(
+            draft.at("doi_reason"),
+            "C3",
+            f'doi_reason of "{key}" explains "doi: none"; write doi: none, '
+            "or remove doi_reason",
         )
         return None
     if draft.doi is not None:
