@@ -58,7 +58,8 @@ def test_health_lists_served_and_broken_modules_with_problems(author) -> None:
     assert "Error M11" in broken
     assert "Warning M12" in broken
     served = health_section(page, "complete-module")
-    assert "Served" in served and "No problems found." in served
+    # complete-module claims 60 minutes for about 28 (issue 17: honest CE hours).
+    assert "Served" in served and "Warning M15" in served
 
 
 def test_health_counts(author) -> None:
@@ -222,3 +223,25 @@ def test_preview_output_is_sanitized(author, tree: Path) -> None:
     assert "&lt;img src=x" in article
     # ... and the author is told why, beside the lesson.
     assert "B4" in aside and "L5" in aside
+
+
+def test_health_shows_post_test_reference_and_hour_figures(author) -> None:
+    page = author.get("/author/").get_data(as_text=True)
+    row = re.search(r'<tr id="figures-complete-module">.*?</tr>', page, re.S)
+    assert row
+    cells = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", c)).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+    ]
+    assert cells == [
+        "6",  # post-test items
+        "3 of 6 (50%)",  # application level
+        "0 of 3 single-choice (0%)",  # keyed option longest
+        "2 of 2",  # objectives assessed
+        "2 of 2",  # references with title
+        "2 of 2",  # with DOI or URL
+        "28 (60)",  # estimated minutes (claimed)
+    ]
+    broken = re.search(r'<tr id="figures-broken-module">.*?</tr>', page, re.S)
+    assert broken and "1 of 1" not in broken.group(0)
+    assert "238 words per minute" in re.sub(r"\s+", " ", page)

@@ -21,23 +21,27 @@ from kaptrain.content import (
 
 CONTENT = Path(__file__).parent / "content"
 COMPLETE = CONTENT / "complete-module"
+#: complete-module with honest CE hours (0.5): checks clean with every rule on.
+HONEST = CONTENT / "honest-module"
 
 
 @pytest.fixture(scope="module")
 def module():
     result = build_catalog(COMPLETE)
-    assert [str(p) for p in result.problems] == []
+    # Its 60 claimed minutes exceed the ~28 its content takes (issue 17's
+    # honest CE hours); the fixture keeps ce_hours 1 for the app's tests.
+    assert [p.code for p in result.problems] == ["M15"]
     return result.catalog.get("complete-module")
 
 
 def make_tree(tmp_path: Path, *names: str) -> Path:
-    """A modules tree holding copies of the complete module under new ids."""
+    """A modules tree holding copies of the honest example module under new ids."""
     tree = tmp_path / "modules"
     for order, name in enumerate(names, start=1):
         folder = tree / name
-        shutil.copytree(COMPLETE, folder)
+        shutil.copytree(HONEST, folder)
         text = (folder / "module.md").read_text()
-        text = text.replace("id: complete-module", f"id: {name}")
+        text = text.replace("id: honest-module", f"id: {name}")
         (folder / "module.md").write_text(text.replace("order: 1", f"order: {order}"))
     return tree
 

@@ -24,17 +24,25 @@ def check(directory: Path, **options) -> tuple[int, str]:
 
 
 def test_clean_module_exits_zero() -> None:
-    status, output = check(CONTENT / "complete-module")
-    assert (status, output) == (0, "no problems in 1 module\n")
+    status, output = check(CONTENT / "honest-module", strict=True)
+    assert (status, output) == (
+        0,
+        "honest-module: 6 items, 50% apply, correct option longest in 0% of "
+        "single-choice, objectives 2/2, references titled 2/2 with DOI/URL 2/2, "
+        "28 min estimated vs 30 claimed\n"
+        "no problems in 1 module\n",
+    )
 
 
 def test_errors_exit_one_with_a_summary() -> None:
     status, output = check(CONTENT / "q3-single-two-correct")
     lines = output.splitlines()
     assert status == 1
-    assert lines[-1] == "2 errors, 1 warning in 1 module (1 module checked)"
-    assert all(re.match(r"^[^:]+:\d+: (error|warning) [A-Z]\d+: ", line)
-               for line in lines[:-1])
+    # Issue 17 added warnings (M15, Q16, Q18, Q19 x2) to the fixture's one M12.
+    assert lines[-1] == "2 errors, 6 warnings in 1 module (1 module checked)"
+    assert all(re.match(r"^[^:]+:\d+: (error|warning) [A-Z][A-Z\d-]*: ", line)
+               for line in lines[:-2])
+    assert lines[-2].startswith("q3-single-two-correct: 1 item, 0% apply, ")
 
 
 def test_warnings_fail_only_when_strict() -> None:
@@ -47,7 +55,7 @@ def test_warnings_fail_only_when_strict() -> None:
 
 def test_json_format() -> None:
     status, output = check(CONTENT / "v2-missing-target", fmt="json")
-    problems = json.loads(output)
+    problems = json.loads(output)["problems"]
     assert status == 1
     assert {"path": "v2-missing-target/case.md", "line": 15, "severity": "error",
             "code": "V2",
@@ -63,9 +71,13 @@ def test_missing_directory_exits_two(tmp_path: Path) -> None:
 def test_python_dash_m_entry_point() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "kaptrain.content", "check",
-         str(CONTENT / "complete-module"), "--strict", "--format", "json"],
+         str(CONTENT / "honest-module"), "--strict", "--format", "json"],
         capture_output=True, text=True, cwd=ROOT, check=False)
-    assert (run.returncode, json.loads(run.stdout)) == (0, [])
+    report = json.loads(run.stdout)
+    assert (run.returncode, report["problems"]) == (0, [])
+    [module] = report["modules"]
+    assert module["id"] == "honest-module"
+    assert module["figures"]["estimated_minutes"] == 28
 
 
 @pytest.mark.parametrize("code", sorted(CODES))

@@ -18,7 +18,7 @@ CONTENT = Path(__file__).parent / "content"
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     folder = tmp_path / "modules"
-    shutil.copytree(CONTENT / "complete-module", folder / "complete-module")
+    shutil.copytree(CONTENT / "honest-module", folder / "honest-module")
     return folder
 
 
@@ -86,7 +86,7 @@ def test_missing_configured_folder_names_the_setting(runner, tree: Path, app) ->
 def test_json_format(runner) -> None:
     result = check(runner, str(CONTENT / "q3-single-two-correct"), "--format", "json")
     assert result.exit_code == 1
-    problems = json.loads(result.stdout)
+    problems = json.loads(result.stdout)["problems"]
     assert all(
         set(p) == {"path", "line", "severity", "code", "message"} for p in problems
     )
@@ -98,7 +98,7 @@ def test_json_format(runner) -> None:
 def test_json_format_for_a_missing_folder(runner, tmp_path: Path) -> None:
     result = check(runner, str(tmp_path / "nope"), "--format", "json")
     assert result.exit_code == 2
-    [problem] = json.loads(result.stdout)
+    [problem] = json.loads(result.stdout)["problems"]
     assert "no such directory" in problem["message"]
 
 

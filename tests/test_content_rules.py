@@ -106,6 +106,32 @@ CASES = [
     ("l4-link-outside-module", "lesson.md", 8, "L4"),
     ("l5-javascript-link", "lesson.md", 8, "L5"),
     ("l6-remote-image", "lesson.md", 8, "L6"),
+    # Issue 17: objectives, levels, item-writing cues, references, CE hours.
+    ("q14-question-attributes", "quiz.md", 10, "Q14"),  # :level: aply
+    ("q14-question-attributes", "quiz.md", 20, "Q14"),  # :objectivs:
+    ("q14-question-attributes", "quiz.md", 29, "Q14"),  # :objectives: two
+    ("q14-question-attributes", "quiz.md", 39, "Q14"),  # :level: twice
+    ("q14-question-attributes", "quiz.md", 51, "Q12"),  # attribute after stem
+    ("q15-objective-out-of-range", "quiz.md", 10, "Q15"),
+    ("m16-objective-not-assessed", "module.md", 11, "M16"),
+    ("m16-objective-not-assessed", "module.md", 12, "M16"),
+    ("m16-objective-not-assessed", "quiz.md", 20, "Q16"),
+    ("m16-objective-not-assessed", "quiz.md", 29, "Q17"),
+    ("q16-no-question-names-objectives", "quiz.md", 9, "Q16"),
+    ("q18-few-application-items", "quiz.md", 1, "Q18"),
+    ("q19-no-attempt-limits", "quiz.md", 1, "Q19"),
+    ("w-longest-keyed-option", "quiz.md", 9, "W-LONGEST"),
+    ("w-cue-stem-word", "quiz.md", 16, "W-CUE"),
+    ("w-all-of-the-above", "quiz.md", 17, "W-ALL"),
+    ("w-all-of-the-above", "quiz.md", 28, "W-ALL"),
+    ("w-neg-negative-stem", "quiz.md", 13, "W-NEG"),
+    ("w-neg-negative-stem", "quiz.md", 34, "W-NEG"),
+    ("m15-overclaimed-hours", "module.md", 8, "M15"),
+    ("c3-doi-none-without-reason", "references.yaml", 6, "C3"),
+    ("c5-reference-without-title", "references.yaml", 1, "C5"),
+    ("c6-article-without-doi", "references.yaml", 1, "C6"),
+    ("c7-web-without-url", "references.yaml", 1, "C7"),
+    ("c8-text-reference", "references.yaml", 2, "C8"),
 ]
 
 
@@ -170,12 +196,49 @@ def test_message_format_matches_the_design() -> None:
         ("b3-block-not-allowed", "B3", 'Did you mean "note"?'),
         ("f7-yaml-syntax", "F7", 'title: "Anxiety: an overview"'),
         ("f10-wrong-types", "F10", 'Try "1.0.0"'),
+        ("q14-question-attributes", "Q14", 'Did you mean "apply"?'),
+        ("q14-question-attributes", "Q14", 'Did you mean "objectives"?'),
+        ("w-cue-stem-word", "W-CUE", 'word "remark"'),
+        ("w-longest-keyed-option", "W-LONGEST", "2 of 3 single-choice questions "
+         "(67%; at most 35%): one, two"),
+        ("m16-objective-not-assessed", "M16",
+         'objective 3 ("Draft a safety plan") is assessed by no post-test'),
+        ("m15-overclaimed-hours", "M15", "claims 60 minutes, but the content "
+         "takes about 15"),
     ],
 )
 def test_suggestions(case: str, code: str, suggestion: str) -> None:
     messages = [p.message for p in build_catalog(CONTENT / case).problems
                 if p.code == code]
     assert any(suggestion in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "quiet_lines"),
+    [
+        # Bold negation, and a negation in the scenario rather than the question.
+        ("w-neg-negative-stem", "W-NEG", set(range(19, 28))),
+        # The stem's word is in a distractor too, so it cues nothing.
+        ("w-cue-stem-word", "W-CUE", set(range(20, 29))),
+    ],
+)
+def test_cue_rules_stay_quiet_where_there_is_no_cue(
+    case: str, code: str, quiet_lines: set[int]
+) -> None:
+    lines = {p.line for p in build_catalog(CONTENT / case).problems if p.code == code}
+    assert lines and not lines & quiet_lines
+
+
+def test_coverage_waits_until_a_question_names_objectives() -> None:
+    codes = [p.code for p in build_catalog(
+        CONTENT / "q16-no-question-names-objectives").problems]
+    assert "Q16" in codes and "M16" not in codes
+
+
+def test_doi_none_with_a_reason_is_accepted() -> None:
+    result = build_catalog(CONTENT / "c6-doi-none-with-reason")
+    codes = {p.code for p in result.problems}
+    assert not codes & {"C3", "C6"}
 
 
 def test_raw_html_allows_less_than_and_code() -> None:

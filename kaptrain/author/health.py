@@ -18,7 +18,16 @@ from pathlib import Path
 from flask import current_app
 
 from ..catalog import ContentState
-from ..content import Catalog, Item, Links, Module, Problem, Quiz, Vignette
+from ..content import (
+    Catalog,
+    Item,
+    Links,
+    Module,
+    ModuleFigures,
+    Problem,
+    Quiz,
+    Vignette,
+)
 from ..content.catalog import module_folders, tree_fingerprint
 from ..content.preview import Preview, preview_module
 
@@ -52,6 +61,8 @@ class ModuleHealth:
     errors: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
     counts: Counts | None
+    #: Post-test, reference and CE-hour figures (issue 17), from the build.
+    figures: ModuleFigures | None = None
 
 
 def counts(items: Iterable[Item], ce_hours: object) -> Counts:
@@ -99,6 +110,7 @@ def _served(module: Module, catalog: Catalog, modules_dir: Path) -> ModuleHealth
         errors=errors,
         warnings=warnings,
         counts=counts(module.items, module.ce_hours),
+        figures=module.figures,
     )
 
 
@@ -120,6 +132,7 @@ def health_rows(state: ContentState) -> list[ModuleHealth]:
                 errors=errors,
                 warnings=warnings,
                 counts=counts(listed, preview.meta.get("ce_hours")),
+                figures=preview.figures,
             )
         )
     return rows

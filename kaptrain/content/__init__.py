@@ -36,8 +36,11 @@ ordered by ``order``, ``get(id)``, ``broken``, ``problems``, ``version``),
 ``lessons``, ``vignettes``, ``quiz``, ``evaluation``, ``total_minutes``,
 ``references``, ``media``/``media_file``), ``Lesson``, ``Quiz``, ``Question``,
 ``Option``, ``Vignette``, ``Node``, ``Choice``, ``Evaluation``, ``Reference``,
-``BrokenModule``, ``Problem`` (``path:line: severity CODE: message``; paths are
-relative to the parent of the checked directory) and ``CODES``.
+``ModuleFigures`` (the checker's figures per module: post-test items and
+shares, objectives covered, references with title and DOI/URL, estimated
+minutes against claimed), ``BrokenModule``, ``Problem``
+(``path:line: severity CODE: message``; paths are relative to the parent of the
+checked directory) and ``CODES``.
 
 Item identity is the front-matter ``id``; file names only order the folder.
 """
@@ -54,6 +57,7 @@ from .model import (
     Item,
     Lesson,
     Module,
+    ModuleFigures,
     Node,
     Option,
     Question,
@@ -78,6 +82,7 @@ __all__ = [
     "Lesson",
     "Links",
     "Module",
+    "ModuleFigures",
     "Node",
     "Option",
     "Preview",

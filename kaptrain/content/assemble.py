@@ -213,4 +213,5 @@ def assemble(draft: ModuleDraft, renderer: Renderer) -> Module:
         content_hash=draft.content_hash,
         path=draft.path,
         media=frozenset(n for n in draft.files if n.startswith("media/")),
+        figures=draft.figures,
     )

@@ -96,7 +96,7 @@ class HoursEstimate:
     def explain(self) -> str:
         """One sentence giving the parts, for messages and the health page."""
         parts = [
-            f"{self.words} words at {WORDS_PER_MINUTE} per minute "
+            f"{_plural(self.words, 'word')} at {WORDS_PER_MINUTE} per minute "
             f"({self.reading_minutes:.0f} min)"
         ]
         if self.decisions:
@@ -105,7 +105,7 @@ class HoursEstimate:
             parts.append(_plural(self.reflections, "reflection"))
         if self.quiz_items:
             test = "pre- and post-test" if self.pretest else "post-test"
-            parts.append(f"{self.quiz_items} {test} items")
+            parts.append(f"{_plural(self.quiz_items, test + ' item')}")
         if self.evaluation:
             parts.append("the evaluation")
         return ", ".join(parts)

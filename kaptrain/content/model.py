@@ -245,7 +245,8 @@ class ModuleFigures:
             else "no ce_hours"
         )
         return (
-            f"{self.items} items, {_pct(self.apply_share)} apply, correct option "
+            f"{self.items} item{'' if self.items == 1 else 's'}, "
+            f"{_pct(self.apply_share)} apply, correct option "
             f"longest in {_pct(self.longest_share)} of single-choice, objectives "
             f"{self.objectives_covered}/{self.objectives}, references titled "
             f"{self.references_titled}/{self.references} with DOI/URL "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .assemble import module_context, render_document, render_item, render_references
 from .items import ItemDraft
-from .model import Item, Reference
+from .model import Item, ModuleFigures, Reference
 from .modules import ModuleDraft, load_module
 from .problems import Problem
 from .render import Links, Renderer
@@ -62,6 +62,8 @@ class Preview:
     module_problems: tuple[Problem, ...]
     problems: tuple[Problem, ...]
     content_hash: str
+    #: The checker's figures (None when module.md could not be read).
+    figures: ModuleFigures | None = None
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -181,4 +183,5 @@ def preview_module(
         module_problems=tuple(p for p in problems if p.path not in item_paths),
         problems=problems,
         content_hash=draft.content_hash,
+        figures=draft.figures,
     )
