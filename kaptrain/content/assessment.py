@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .blocks import Line
 from .items import ItemDraft
@@ -54,6 +55,7 @@ def _plain(lines: list[Line]) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=8192)
 def fold(word: str) -> str:
     """Case-fold and strip simple plural and suffix endings (``stresses`` ->
     ``stress``, ``injuries`` -> ``injury``, ``screening`` -> ``screen``)."""
