@@ -19,7 +19,7 @@ MODULES = Path(__file__).resolve().parent.parent / "modules"
 EXPECTED = {
     "racial-trauma": Decimal("2"),
     "implicit-bias-cultural-humility": Decimal("1.5"),
-    "kap-foundations-safety": Decimal("6"),
+    "kap-foundations-safety": Decimal("2"),
     "kap-practice-integration-equity": Decimal("2"),
 }
 KAP_MODULES = ("kap-foundations-safety", "kap-practice-integration-equity")
