@@ -262,6 +262,14 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             "reference's fields (type, authors, year, title, ...)",
         )
         return None
+    if draft.structured and draft.type is None:
+        out.error(
+            line,
+            "C3",
+            f'reference "{key}" has no "type:"; the platform formats it by type: '
+            f"{', '.join(TYPES)}",
+        )
+        return None
     if draft.type is not None and draft.type not in TYPES:
         out.error(
             draft.at("type"),
