@@ -245,3 +245,12 @@ def test_health_shows_post_test_reference_and_hour_figures(author) -> None:
     broken = re.search(r'<tr id="figures-broken-module">.*?</tr>', page, re.S)
     assert broken and "1 of 1" not in broken.group(0)
     assert "238 words per minute" in re.sub(r"\s+", " ", page)
+
+
+def test_quiz_preview_shows_each_questions_level_and_objectives(author) -> None:
+    page = text_of(author.get("/author/preview/complete-module/post-test"))
+    assert "Question rbts-injury (single) Level: apply · Objectives assessed: 1" in page
+    assert "Question micro-kinds (multiple) Level: recall · Objectives assessed: 2" in (
+        page
+    )
+    assert "Wait between attempts 10 minutes" in page

@@ -116,3 +116,26 @@ def test_json_carries_the_figures() -> None:
     assert figures["single_choice_items"] == 3
     assert figures["keyed_longest"] == 2
     assert figures["keyed_longest_share"] == 0.667
+
+
+def test_missing_level_is_reported_only_when_strict() -> None:
+    assert "Q17" not in check("m16-objective-not-assessed")[1]
+    assert "warning Q17" in check("m16-objective-not-assessed", strict=True)[1]
+
+
+@pytest.mark.parametrize(
+    ("keyed", "other", "longest"),
+    [("Listen first", "Ask first!", True), ("Same length", "Same-length", False),
+     ("Short", "A much longer distractor", False)],
+)
+def test_keyed_longest_means_strictly_longer(
+    keyed: str, other: str, longest: bool
+) -> None:
+    from kaptrain.content.assessment import keyed_is_longest
+    from kaptrain.content.quizzes import OptionDraft, QuestionDraft
+
+    q = QuestionDraft(id="q", line=1, options=[
+        OptionDraft(line=2, correct=True, text=[(2, keyed)]),
+        OptionDraft(line=3, correct=False, text=[(3, other + " [@carter-2007]")]),
+    ])
+    assert keyed_is_longest(q) is longest

@@ -106,6 +106,23 @@ def test_each_type_is_formatted(fields: dict[str, str], expected: str) -> None:
     assert format_reference(ref(**fields)) == expected
 
 
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"type": "web", "title": "Ketamine facts", "year": "2024"},
+         "*Ketamine facts*. (2024)."),
+        ({"type": "book", "title": "A manual", "publisher": "APA Press"},
+         "*A manual*. (n.d.). APA Press."),
+        ({"type": "article", "title": "An unsigned editorial", "journal": "J"},
+         "An unsigned editorial. (n.d.). *J*."),
+    ],
+)
+def test_without_an_author_the_title_comes_first(
+    fields: dict[str, str], expected: str
+) -> None:
+    assert format_reference(ref(**fields)) == expected
+
+
 def test_legacy_text_is_kept() -> None:
     assert format_reference(ref(text="Carter (2007). *Injury*.")) == (
         "Carter (2007). *Injury*."

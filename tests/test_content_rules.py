@@ -128,6 +128,8 @@ CASES = [
     ("w-neg-negative-stem", "quiz.md", 34, "W-NEG"),
     ("m15-overclaimed-hours", "module.md", 8, "M15"),
     ("c3-doi-none-without-reason", "references.yaml", 6, "C3"),
+    ("c3-reference-without-type", "references.yaml", 1, "C3"),
+    ("c3-unknown-reference-type", "references.yaml", 2, "C3"),
     ("c5-reference-without-title", "references.yaml", 1, "C5"),
     ("c6-article-without-doi", "references.yaml", 1, "C6"),
     ("c7-web-without-url", "references.yaml", 1, "C7"),
@@ -197,6 +199,7 @@ def test_message_format_matches_the_design() -> None:
         ("f7-yaml-syntax", "F7", 'title: "Anxiety: an overview"'),
         ("f10-wrong-types", "F10", 'Try "1.0.0"'),
         ("q14-question-attributes", "Q14", 'Did you mean "apply"?'),
+        ("c3-unknown-reference-type", "C3", 'Did you mean "article"?'),
         ("q14-question-attributes", "Q14", 'Did you mean "objectives"?'),
         ("w-cue-stem-word", "W-CUE", 'word "remark"'),
         ("w-longest-keyed-option", "W-LONGEST", "2 of 3 single-choice questions "

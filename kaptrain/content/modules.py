@@ -236,7 +236,6 @@ def _check_credit(draft: ModuleDraft, out: Problems) -> None:
     draft.hours = estimate(draft.module, items, hours)
     if hours is None:
         return
-    draft.hours = estimate(draft.module, items, hours)
     if draft.hours.overclaimed:
         out.warning(
             draft.module.line("ce_hours"),

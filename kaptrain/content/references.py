@@ -103,24 +103,14 @@ def _italic(text: str) -> str:
     return f"*{escape_markdown(text)}*"
 
 
-def format_reference(ref: RefDraft) -> str:
-    """An APA 7 style reference in (escaped) Markdown, without the DOI/URL link.
-
-    Legacy entries return their ``text``. The DOI or URL is shown by the page
-    beside the reference, as a link.
-    """
-    if ref.text:
-        body = ref.text
-    else:
-        parts = []
-        who = ref.authors or ref.publisher
-        year = f"({escape_markdown(ref.year or 'n.d.')})."
-        parts.append(f"{_sentence(who)} {year}" if who else "")
-        kind = ref.type or "article"
-        title = ref.title or ""
+def _title_and_source(ref: RefDraft) -> tuple[str, list[str]]:
+    """The formatted title and what follows it (source, publisher), by type."""
+    kind = ref.type or "article"
+    title = ref.title or ""
+    rest: list[str] = []
+    if kind in ("article", "chapter"):
+        heading = _sentence(title) if title else ""
         if kind == "article":
-            if title:
-                parts.append(_sentence(title))
             source = []
             if ref.journal:
                 source.append(_italic(ref.journal))
@@ -132,37 +122,54 @@ def format_reference(ref: RefDraft) -> str:
             if ref.pages:
                 source.append(escape_markdown(ref.pages))
             if source:
-                parts.append(", ".join(source) + ".")
-        elif kind == "chapter":
-            if title:
-                parts.append(_sentence(title))
-            inner = "In "
-            if ref.editors:
-                role = "Eds." if "&" in ref.editors or " and " in ref.editors else "Ed."
-                inner += f"{escape_markdown(ref.editors)} ({role}), "
-            details = []
-            if ref.edition:
-                details.append(f"{escape_markdown(ref.edition)} ed.")
-            if ref.pages:
-                details.append(f"pp. {escape_markdown(ref.pages)}")
-            inner += _italic(ref.book or "")
-            if details:
-                inner += f" ({', '.join(details)})"
-            parts.append(inner + ".")
-            if ref.publisher:
-                parts.append(_sentence(ref.publisher))
-        else:  # book, report, guideline, label, web: the title is in italics
-            if title:
-                italic = _italic(title)
-                if ref.edition:
-                    italic += f" ({escape_markdown(ref.edition)} ed.)"
-                parts.append(italic + ("" if title.endswith(("?", "!")) else "."))
-            # APA omits the publisher when it is also the author.
-            if ref.publisher and ref.publisher != ref.authors and (
-                ref.authors or kind == "book"
-            ):
-                parts.append(_sentence(ref.publisher))
-        body = " ".join(p for p in parts if p)
+                rest.append(", ".join(source) + ".")
+            return heading, rest
+        inner = "In "
+        if ref.editors:
+            role = "Eds." if "&" in ref.editors or " and " in ref.editors else "Ed."
+            inner += f"{escape_markdown(ref.editors)} ({role}), "
+        details = []
+        if ref.edition:
+            details.append(f"{escape_markdown(ref.edition)} ed.")
+        if ref.pages:
+            details.append(f"pp. {escape_markdown(ref.pages)}")
+        inner += _italic(ref.book or "")
+        if details:
+            inner += f" ({', '.join(details)})"
+        rest.append(inner + ".")
+        if ref.publisher:
+            rest.append(_sentence(ref.publisher))
+        return heading, rest
+    # book, report, guideline, label, web: the title is in italics
+    heading = ""
+    if title:
+        heading = _italic(title)
+        if ref.edition:
+            heading += f" ({escape_markdown(ref.edition)} ed.)"
+        heading += "" if title.endswith(("?", "!")) else "."
+    # APA omits the publisher when it is also the author.
+    if ref.publisher and ref.publisher != ref.authors and (
+        ref.authors or kind == "book"
+    ):
+        rest.append(_sentence(ref.publisher))
+    return heading, rest
+
+
+def format_reference(ref: RefDraft) -> str:
+    """An APA 7 style reference in (escaped) Markdown, without the DOI/URL link.
+
+    Legacy entries return their ``text``. The DOI or URL is shown by the page
+    beside the reference, as a link.
+    """
+    if ref.text:
+        body = ref.text
+    else:
+        who = ref.authors or (ref.publisher if ref.type != "book" else None)
+        year = f"({escape_markdown(ref.year or 'n.d.')})."
+        heading, rest = _title_and_source(ref)
+        # APA: without an author the title moves to the author's place.
+        parts = [f"{_sentence(who)} {year}", heading] if who else [heading, year]
+        body = " ".join(p for p in [*parts, *rest] if p)
     if ref.note:
         body += f" ({escape_markdown(ref.note)})"
     return body or escape_markdown(ref.key)
@@ -260,6 +267,14 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             "C3",
             f'reference "{key}" has neither "title:" nor "authors:"; write the '
             "reference's fields (type, authors, year, title, ...)",
+        )
+        return None
+    if draft.structured and draft.type is None:
+        out.error(
+            line,
+            "C3",
+            f'reference "{key}" has no "type:"; the platform formats it by type: '
+            f"{', '.join(TYPES)}",
         )
         return None
     if draft.type is not None and draft.type not in TYPES:
