@@ -9,6 +9,7 @@ saved as screenshots when ``KAPTRAIN_SCREENSHOTS=1``.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterator
@@ -61,6 +62,30 @@ def invite_code(server: LiveServer) -> str:
     match = re.search(r"invite code ([A-Z0-9-]+)\)", out)
     assert match, out
     return match.group(1)
+
+
+def end_retry_wait(server: LiveServer, email: str) -> None:
+    """Move the trainee's submitted post-test attempts back past any retry wait,
+    as if the wait had been sat out (the server reads the time from the row)."""
+    from kaptrain import create_app
+    from kaptrain.extensions import db
+    from kaptrain.models import QuizAttempt, User
+    from tests.conftest import _base_config
+
+    app = create_app(_base_config(server.database_url))
+    with app.app_context():
+        user = db.session.execute(
+            db.select(User).filter_by(email=email)
+        ).scalar_one()
+        for attempt in db.session.execute(
+            db.select(QuizAttempt).filter_by(user_id=user.id)
+        ).scalars():
+            if attempt.submitted_at is not None:
+                attempt.submitted_at -= dt.timedelta(days=1)
+                attempt.started_at -= dt.timedelta(days=1)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def nav_link(page: Any, name: str) -> Any:
@@ -129,6 +154,11 @@ def test_trainee_registers_learns_and_earns_a_certificate(
     page.get_by_role("button", name="Submit answers").click()
     status = page.get_by_role("status").filter(has_text="You scored")
     expect(status).to_contain_text("Not passed")
+    # The post-test sets a wait between attempts: no retry until it has passed.
+    expect(page.get_by_text("Your next attempt opens at")).to_be_visible()
+    expect(page.get_by_role("button", name="Try again")).to_have_count(0)
+    end_retry_wait(server, TRAINEE_EMAIL)
+    page.reload()
     page.get_by_role("button", name="Try again").click()
     answer_quiz(page, quiz, correct=True)
     page.get_by_role("button", name="Submit answers").click()
