@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, render_template
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,12 @@ def send_mail(to: str, subject: str, body: str) -> None:
     clean_subject = " ".join(subject.split())[:SUBJECT_MAX]
     db.session.add(OutboxMessage(recipient=address, subject=clean_subject, body=body))
     db.session.info[_PENDING] = True
+
+
+def send_template(to: str, subject: str, template: str, **context: Any) -> None:
+    """``send_mail`` with the body rendered from ``templates/mail/<template>.txt``
+    (plain text: Jinja does not autoescape .txt templates)."""
+    send_mail(to, subject, render_template(f"mail/{template}.txt", **context))
 
 
 def _after_commit(session: Session) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 import time
 from email.message import EmailMessage
@@ -32,6 +33,23 @@ class Mailbox(list[EmailMessage]):
                 )
             time.sleep(0.02)
         return list(self)
+
+    def wait_for_subject(
+        self, words: str, count: int = 1, timeout: float = 10.0
+    ) -> EmailMessage:
+        """Wait for the ``count``-th message whose subject holds ``words``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [m for m in self if words in str(m["Subject"])]
+            if len(matching) >= count:
+                return matching[count - 1]
+            if time.monotonic() > deadline:
+                subjects = [m["Subject"] for m in self]
+                raise AssertionError(
+                    f"no message #{count} with {words!r} in its subject within "
+                    f"{timeout} s; got {subjects}"
+                )
+            time.sleep(0.02)
 
     def to(self, address: str) -> list[EmailMessage]:
         """The messages addressed to ``address`` (case-insensitive)."""
@@ -78,6 +96,9 @@ class SMTPServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        # aiosmtpd logs every line it receives at DEBUG ("mail.log"): the test
+        # server's transcript is not the app's log, and would hold reset links.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.controller.start()
 
     def stop(self) -> None:
