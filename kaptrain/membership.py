@@ -148,7 +148,7 @@ def _mail_invitation(
             f"{viewer.name} invited you to join {cohort.name}",
             "invitation",
             name=account.name,
-            home_url=url_for("learn.catalog", _external=True),
+            home_url=url_for("main.index", _external=True),
             **context,
         )
     else:

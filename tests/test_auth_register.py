@@ -143,7 +143,9 @@ def test_an_existing_trainee_who_types_a_code_finds_an_invitation(
     mailbox.wait_for_subject("You already have")
     signed_in = app.test_client()
     signed_in.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert cohort.name in signed_in.get("/modules").get_data(as_text=True)
+    assert cohort.name in signed_in.get("/", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert _counts(app) == (1, 0)  # not joined until they accept
 
 

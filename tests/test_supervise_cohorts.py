@@ -136,7 +136,7 @@ def test_add_member_by_email_invites_and_the_trainee_joins_by_accepting(
 
     trainee = app.test_client()
     trainee.post("/login", data={"email": world.outsider.email, "password": PASSWORD})
-    home = trainee.get("/modules").get_data(as_text=True)
+    home = trainee.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Cohort invitations" in home and world.cohort.name in home
     with app.app_context():
         invitation_id = db.session.execute(

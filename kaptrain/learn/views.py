@@ -12,7 +12,6 @@ from flask_login import current_user
 from ..access import roles_required
 from ..catalog import current_catalog
 from ..certificates import format_hours, remaining_requirements
-from ..membership import invitations_for
 from ..models import TRAINEE
 from ..progress import total_ce_hours
 from . import bp
@@ -51,7 +50,6 @@ def catalog():  # type: ignore[no-untyped-def]
         titles={m.id: m.title for m in cat.modules},
         states=STATE_WORDS,
         hours=format_hours,
-        invitations=invitations_for(user),
     )
 
 
