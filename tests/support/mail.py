@@ -13,6 +13,7 @@ import logging
 import socket
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -107,6 +108,26 @@ class SMTPServer:
     def refuse(self, count: int) -> None:
         """Answer the next ``count`` messages with a temporary failure (451)."""
         self.refuse_next = count
+
+
+def mail_in_folder(
+    folder: Path, to: str, subject_words: str, timeout: float = 15.0
+) -> EmailMessage:
+    """The newest development mail (an .eml file in ``folder``) to ``to`` whose
+    subject holds ``subject_words``, waiting for it to be written."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for path in sorted(folder.glob("*.eml"), reverse=True):
+            message = email.message_from_bytes(
+                path.read_bytes(), policy=email.policy.default
+            )
+            if str(message["To"]).lower() == to.lower() and subject_words in str(
+                message["Subject"]
+            ):
+                return message  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail to {to} about {subject_words!r} in {folder}")
+        time.sleep(0.05)
 
 
 def _free_port() -> int:
