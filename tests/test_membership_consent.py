@@ -333,3 +333,30 @@ def test_the_export_names_viewers_by_role_and_time_only(
     # The trainee's own actions keep their own details.
     own = [e for e in data["audit_events"] if e["action"] == "login"]
     assert own and own[0]["actor_label"] == world.trainee.email
+
+
+def test_deleting_the_account_removes_invitations_and_mail_to_the_address(
+    app: Flask, world: World
+) -> None:
+    from kaptrain.models import OutboxMessage
+
+    supervisor = _client(app, world.other_supervisor)
+    supervisor.post(
+        f"/supervise/cohorts/{world.other_cohort.id}/members",
+        data={"email": world.trainee.email},
+    )
+    trainee = _client(app, world.trainee)
+    response = trainee.post(
+        "/account/delete", data={"password": PASSWORD, "confirm": "DELETE"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        invitations = db.session.scalars(
+            select(CohortInvitation).where(
+                CohortInvitation.email == world.trainee.email
+            )
+        ).all()
+        mail = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == world.trainee.email)
+        ).all()
+    assert (invitations, mail) == ([], [])
