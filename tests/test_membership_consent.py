@@ -14,6 +14,7 @@ import html
 import json
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -360,3 +361,34 @@ def test_deleting_the_account_removes_invitations_and_mail_to_the_address(
             select(OutboxMessage).where(OutboxMessage.recipient == world.trainee.email)
         ).all()
     assert (invitations, mail) == ([], [])
+
+
+class TestInvitationLimit:
+    """Invitations send mail: one supervisor cannot flood inboxes with them."""
+
+    @pytest.fixture
+    def app_config(self, tmp_path: Any) -> dict[str, Any]:
+        return {
+            **support.fixture_config(tmp_path),
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+
+    def test_sixty_invitations_an_hour_per_supervisor(
+        self, app: Flask, world: World
+    ) -> None:
+        supervisor = _client(app, world.other_supervisor)
+        url = f"/supervise/cohorts/{world.other_cohort.id}/members"
+        for n in range(60):
+            response = supervisor.post(url, data={"email": f"p{n}@example.org"})
+            assert response.status_code == 302, n
+        assert (
+            supervisor.post(url, data={"email": "p60@example.org"}).status_code == 429
+        )
+        # Another supervisor is not affected; anonymous requests go to sign in.
+        other = _client(app, world.supervisor)
+        own = f"/supervise/cohorts/{world.cohort.id}/members"
+        assert other.post(own, data={"email": "q@example.org"}).status_code == 302
+        anonymous = app.test_client().post(own, data={"email": "q@example.org"})
+        assert anonymous.status_code == 302
+        assert "/login" in anonymous.headers["Location"]

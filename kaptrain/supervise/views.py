@@ -20,7 +20,7 @@ from .. import membership
 from ..access import cohort_or_404, roles_required
 from ..accounts import current_account
 from ..catalog import current_catalog
-from ..extensions import limiter
+from ..extensions import client_address, limiter
 from ..models import SUPERVISOR, Cohort, User, utcnow
 from . import bp, cohorts, dashboard, exports
 from .forms import AddMemberForm, CohortForm, ConfirmForm
@@ -166,9 +166,17 @@ def members(cohort_id: int):  # type: ignore[no-untyped-def]
     return _members_page(_cohort(cohort_id))
 
 
+def _inviter_key() -> str:
+    # Limits are checked before the role check runs, so anonymous requests (sent
+    # on to sign in) count against their address.
+    if current_user.is_authenticated:
+        return f"user-{current_user.id}"
+    return client_address()
+
+
 @bp.post("/cohorts/<int:cohort_id>/members")
 @roles_required(SUPERVISOR)
-@limiter.limit("60 per hour", key_func=lambda: f"invite:{current_user.id}")
+@limiter.limit("60 per hour", key_func=lambda: f"invite:{_inviter_key()}")
 def add_member(cohort_id: int):  # type: ignore[no-untyped-def]
     """Invite a trainee by e-mail address; they join when they accept.
 
