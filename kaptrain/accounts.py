@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from . import audit
 from .extensions import db
-from .mail import send_template
+from .mail import is_mail_address, send_template
 from .models import (
     ROLES,
     TRAINEE,
@@ -75,7 +75,12 @@ def _validate_profile(email: str, name: str) -> tuple[str, str]:
     name = " ".join(name.split())
     if not name:
         raise AccountError("name", "Enter your name.")
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
+    if (
+        "@" not in email
+        or email.startswith("@")
+        or email.endswith("@")
+        or not is_mail_address(email)
+    ):
         raise AccountError("email", "Enter an email address, like name@example.org.")
     return email, name
 

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from . import audit
 from .database import insert_ignore
 from .extensions import db
-from .mail import send_template
+from .mail import is_mail_address, send_template
 from .models import (
     INVITATION_ACCEPTED,
     INVITATION_DECLINED,
@@ -69,7 +69,7 @@ def invite(viewer: User, cohort: Cohort, raw_email: str) -> str:
     address. Inviting an address with a pending invitation sends nothing new.
     """
     email = email_key(raw_email)
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or not is_mail_address(email):
         raise MembershipError(
             "email", "Enter an e-mail address, like name@example.org."
         )

@@ -200,6 +200,7 @@ def test_a_replaced_code_no_longer_works(app, client, make_cohort):
         ("name", "   ", "Enter your name."),
         ("email", "", "Enter your email address"),
         ("email", "not-an-address", "Enter your email address"),
+        ("email", "a,b@example.org", "Enter an email address, like"),
         ("invite_code", "A" * 41, "An invite code is at most 40 characters."),
         ("name", "N" * 121, "Use at most 120 characters."),
         ("email", "a" * 250 + "@example.org", "Use at most 254 characters."),

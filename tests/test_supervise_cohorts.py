@@ -205,17 +205,18 @@ def test_staff_cannot_accept_an_invitation(
     assert getattr(world, who).id not in _members(app, world.cohort.id)
 
 
+@pytest.mark.parametrize("typed", ["not-mail", "a,b@example.org"])
 def test_add_member_with_a_malformed_address_explains_and_keeps_text(
-    client: FlaskClient, login: Callable[..., Any], world: World
+    client: FlaskClient, login: Callable[..., Any], world: World, typed: str
 ) -> None:
     login(world.supervisor)
     response = client.post(
-        f"/supervise/cohorts/{world.cohort.id}/members", data={"email": "not-mail"}
+        f"/supervise/cohorts/{world.cohort.id}/members", data={"email": typed}
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Enter an e-mail address, like name@example.org." in html
-    assert 'value="not-mail"' in html
+    assert f'value="{typed}"' in html
 
 
 def test_add_existing_member_says_so(
