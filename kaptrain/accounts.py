@@ -475,7 +475,8 @@ def issue_reset_link(issuer: User | None, user: User) -> str:
         PasswordResetLink(
             token_hash=_token_hash(token),
             user_id=user.id,
-            issued_by_id=issuer.id if issuer else None,
+            # Asked for on the sign-in page: the holder issued it themselves.
+            issued_by_id=issuer.id if issuer else user.id,
             expires_at=now + dt.timedelta(hours=hours),
         )
     )

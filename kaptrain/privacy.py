@@ -184,7 +184,9 @@ def export_user_data(user_id: int) -> dict[str, Any]:
                 **_row(entry, exclude=mine),
                 "comments": [
                     {
-                        **_row(c, exclude={"entry_id"}),
+                        # The commenter by name, as the journal page shows
+                        # them, not by account id.
+                        **_row(c, exclude={"entry_id", "author_id"}),
                         "author_name": c.author.name if c.author else None,
                     }
                     for c in entry.comments
@@ -218,7 +220,11 @@ def export_user_data(user_id: int) -> dict[str, Any]:
             )
         ],
         "password_reset_links": [
-            _row(row, exclude={"token_hash", "user_id"})
+            {
+                **_row(row, exclude={"token_hash", "user_id", "issued_by_id"}),
+                # Who started it by role, never the administrator's id.
+                "started_by": _started_by(row.issued_by_id, user_id),
+            }
             for row in _all(
                 select(PasswordResetLink)
                 .where(PasswordResetLink.user_id == user_id)
@@ -252,6 +258,12 @@ def export_user_data(user_id: int) -> dict[str, Any]:
         ],
         "audit_events": [_audit_row(event, user) for event in events],
     }
+
+
+def _started_by(issuer_id: int | None, user_id: int) -> str:
+    if issuer_id == user_id:
+        return "you"
+    return "administrator" if issuer_id is not None else "a deleted account"
 
 
 def _audit_row(event: AuditEvent, user: User) -> dict[str, Any]:

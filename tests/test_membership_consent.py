@@ -316,6 +316,8 @@ def test_the_export_names_viewers_by_role_and_time_only(
         client = _client(app, viewer, ip=VIEWER_IP)
         page = client.get(f"/supervise/trainees/{world.trainee.id}")
         assert page.status_code == 200
+    admin = _client(app, world.admin, ip=VIEWER_IP)
+    assert admin.post(f"/admin/users/{world.trainee.id}/reset-email").status_code == 302
     trainee = _client(app, world.trainee)
     body = trainee.get("/account/data.json").get_data(as_text=True)
     zipped = trainee.get("/account/data.zip").get_data()
@@ -331,6 +333,8 @@ def test_the_export_names_viewers_by_role_and_time_only(
     ]
     assert viewed and all("ip" not in e and "actor_label" not in e for e in viewed)
     assert {e["actor_role"] for e in viewed} == {"admin", "supervisor"}
+    (link,) = data["password_reset_links"]
+    assert "issued_by_id" not in link and link["started_by"] == "administrator"
     # The trainee's own actions keep their own details.
     own = [e for e in data["audit_events"] if e["action"] == "login"]
     assert own and own[0]["actor_label"] == world.trainee.email
