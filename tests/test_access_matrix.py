@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from kaptrain import create_app
 from kaptrain.certificates import new_code
 from kaptrain.extensions import db
+from kaptrain.mail import stop_delivery
 from kaptrain.models import (
     Certificate,
     Cohort,
@@ -189,6 +190,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         with application.app_context():
             db.create_all()
         yield build_world(application)
+        stop_delivery(application)  # before its database goes away
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
