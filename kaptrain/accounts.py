@@ -155,21 +155,29 @@ def _register_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=_REGISTER_SALT)
 
 
-def register_with_invite(code: str, name: str, email: str) -> None:
-    """Step one of registering with a cohort's invite code: e-mail the address.
-
-    The answer is the same whether or not an account uses the address (no
-    enumeration); the e-mail tells the owner what happened. A new address gets
-    a link to choose a password (step two, :func:`complete_registration`); an
-    existing trainee gets an invitation to the cohort on their home page.
-    """
+def check_registration(code: str, name: str, email: str) -> tuple[Cohort, str, str]:
+    """Step one of registering, the part the form answers: a valid invite code,
+    a name and an address. Returns (cohort, address, name); AccountError else."""
     cohort = _invite_cohort(code)
     email, name = _validate_profile(email, name)
+    return cohort, email, name
+
+
+def send_registration_mail(cohort_id: int, email: str, name: str) -> None:
+    """Step one's e-mail, whose content depends on whether the address has an
+    account (the form's answer never does; the view runs this once it has
+    answered, so not even the time to answer differs).
+
+    A new address gets a link to choose a password (step two,
+    :func:`complete_registration`); an existing account's owner is told someone
+    tried, and a trainee finds an invitation to the cohort on their home page.
+    """
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        return
     existing = find_user(email)
     if existing is None:
-        token = _register_serializer().dumps(
-            {"c": cohort.id, "e": email, "n": name}
-        )
+        token = _register_serializer().dumps({"c": cohort.id, "e": email, "n": name})
         send_template(
             email,
             "Finish creating your kaptrain account",
@@ -177,9 +185,7 @@ def register_with_invite(code: str, name: str, email: str) -> None:
             name=name,
             cohort=cohort.name,
             hours=REGISTER_LINK_HOURS,
-            confirm_url=url_for(
-                "auth.register_confirm", token=token, _external=True
-            ),
+            confirm_url=url_for("auth.register_confirm", token=token, _external=True),
         )
     elif existing.active:
         invited = False

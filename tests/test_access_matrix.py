@@ -43,7 +43,13 @@ from kaptrain.models import (
     UserRole,
     VignetteRun,
 )
-from tests.conftest import PASSWORD, PG_URL, _base_config, pg_admin_engine
+from tests.conftest import (
+    PASSWORD,
+    PG_URL,
+    ClosingClient,
+    _base_config,
+    pg_admin_engine,
+)
 from tests.learn_support import MODULE_ID, fixture_config
 from tests.test_supervise_support import SECRET, seed_trainee
 
@@ -187,6 +193,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         application = create_app(
             _base_config(url, MAIL_DIR=tmp / "mail", **fixture_config(tmp))
         )
+        application.test_client_class = ClosingClient
         with application.app_context():
             db.create_all()
         yield build_world(application)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Response,
     abort,
+    copy_current_request_context,
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -142,6 +145,24 @@ def _form_email_key(prefix: str) -> Callable[[], str]:
     return key
 
 
+def _after_answering(page: str, work: Callable[..., None], *args: Any) -> Response:
+    """Answer with ``page``, then run ``work(*args)`` once the answer is sent.
+
+    For forms whose work differs by address (an account holder gets one message,
+    an unknown address another or none) while the answer must not: run inline,
+    the time to answer told who has an account (median 15.9 ms against 6.7 ms
+    for "Forgot your password?", 12.5 against 6.2 ms for registering).
+    """
+    response = make_response(page)
+
+    @copy_current_request_context
+    def run() -> None:
+        work(*args)
+
+    response.call_on_close(run)
+    return response
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 @limiter.limit("5 per hour", key_func=_form_email_key("register"), methods=["POST"])
@@ -158,7 +179,7 @@ def register():  # type: ignore[no-untyped-def]
         form.invite_code.data = request.args["code"][:40]
     if form.validate_on_submit():
         try:
-            accounts.register_with_invite(
+            cohort, email, name = accounts.check_registration(
                 form.invite_code.data or "",
                 form.name.data or "",
                 form.email.data or "",
@@ -166,11 +187,17 @@ def register():  # type: ignore[no-untyped-def]
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            return render_template(
-                "auth/check_email.html",
-                email=email_key(form.email.data or ""),
-                purpose="register",
-                hours=accounts.REGISTER_LINK_HOURS,
+            return _after_answering(
+                render_template(
+                    "auth/check_email.html",
+                    email=email,
+                    purpose="register",
+                    hours=accounts.REGISTER_LINK_HOURS,
+                ),
+                accounts.send_registration_mail,
+                cohort.id,
+                email,
+                name,
             )
     return render_template("auth/register.html", form=form)
 
@@ -206,12 +233,16 @@ def forgot_password():  # type: ignore[no-untyped-def]
     holder gets a one-time, expiring link by e-mail."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data or "")
-        return render_template(
-            "auth/check_email.html",
-            email=email_key(form.email.data or ""),
-            purpose="reset",
-            hours=current_app.config["RESET_LINK_HOURS"],
+        email = form.email.data or ""
+        return _after_answering(
+            render_template(
+                "auth/check_email.html",
+                email=email_key(email),
+                purpose="reset",
+                hours=current_app.config["RESET_LINK_HOURS"],
+            ),
+            accounts.request_password_reset,
+            email,
         )
     return render_template("auth/forgot.html", form=form)
 
