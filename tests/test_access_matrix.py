@@ -257,7 +257,7 @@ def fresh_account(w: World) -> dict[str, Any]:
 
 def fresh_reset_token(w: World) -> dict[str, Any]:
     """A one-time reset link for a new account."""
-    from kaptrain.accounts import issue_reset_link
+    from kaptrain.resets import issue_reset_link
 
     with w.app.app_context():
         user = add_user(("trainee",))
@@ -270,7 +270,7 @@ def fresh_reset_token(w: World) -> dict[str, Any]:
 
 def fresh_register_token(w: World) -> dict[str, Any]:
     """The e-mailed link of step two of registering, for a new address."""
-    from kaptrain.accounts import _register_serializer
+    from kaptrain.registration import _register_serializer
 
     email = fresh_email(w)["email"]
     with w.app.app_context(), w.app.test_request_context():

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from .. import accounts
+from .. import accounts, registration, resets
 from ..extensions import limiter
 from ..models import email_key
 from . import bp
@@ -179,7 +179,7 @@ def register():  # type: ignore[no-untyped-def]
         form.invite_code.data = request.args["code"][:40]
     if form.validate_on_submit():
         try:
-            cohort, email, name = accounts.check_registration(
+            cohort, email, name = registration.check_registration(
                 form.invite_code.data or "",
                 form.name.data or "",
                 form.email.data or "",
@@ -192,9 +192,9 @@ def register():  # type: ignore[no-untyped-def]
                     "auth/check_email.html",
                     email=email,
                     purpose="register",
-                    hours=accounts.REGISTER_LINK_HOURS,
+                    hours=registration.REGISTER_LINK_HOURS,
                 ),
-                accounts.send_registration_mail,
+                registration.send_registration_mail,
                 cohort.id,
                 email,
                 name,
@@ -209,13 +209,13 @@ def register_confirm(token: str):  # type: ignore[no-untyped-def]
     """Step two: the e-mailed link; choose a password and the account is made."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
-    pending = accounts.pending_registration(token)
+    pending = registration.pending_registration(token)
     if pending is None:
         return render_template("auth/reset_invalid.html", purpose="register"), 404
     form = RegisterPasswordForm()
     if form.validate_on_submit():
         try:
-            user = accounts.complete_registration(token, form.password.data or "")
+            user = registration.complete_registration(token, form.password.data or "")
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
@@ -229,7 +229,7 @@ def register_confirm(token: str):  # type: ignore[no-untyped-def]
 @limiter.limit("10 per hour", methods=["POST"])
 @limiter.limit("3 per hour", key_func=_form_email_key("forgot"), methods=["POST"])
 def forgot_password():  # type: ignore[no-untyped-def]
-    """"Forgot your password?": the same answer for every address; an account
+    """The "Forgot your password?" form: the same answer for every address; an account
     holder gets a one-time, expiring link by e-mail."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -241,7 +241,7 @@ def forgot_password():  # type: ignore[no-untyped-def]
                 purpose="reset",
                 hours=current_app.config["RESET_LINK_HOURS"],
             ),
-            accounts.request_password_reset,
+            resets.request_password_reset,
             email,
         )
     return render_template("auth/forgot.html", form=form)
@@ -275,13 +275,13 @@ def change_password():  # type: ignore[no-untyped-def]
 @limiter.limit("20 per hour", methods=["POST"])
 def reset_password(token: str):  # type: ignore[no-untyped-def]
     """Choose a new password through a one-time link sent by e-mail."""
-    link = accounts.find_reset_link(token)
+    link = resets.find_reset_link(token)
     if link is None:
         return render_template("auth/reset_invalid.html"), 404
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            accounts.use_reset_link(token, form.password.data or "")
+            resets.use_reset_link(token, form.password.data or "")
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
