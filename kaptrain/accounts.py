@@ -7,26 +7,25 @@ naming the form field and a sentence saying what to do.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import abort, current_app, session
+from flask import abort, current_app, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from . import audit
 from .extensions import db
+from .mail import is_mail_address, send_template
 from .models import (
     ROLES,
     TRAINEE,
     Cohort,
     CohortMember,
     LoginSession,
-    PasswordResetLink,
     User,
     UserRole,
     email_key,
@@ -73,7 +72,12 @@ def _validate_profile(email: str, name: str) -> tuple[str, str]:
     name = " ".join(name.split())
     if not name:
         raise AccountError("name", "Enter your name.")
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
+    if (
+        "@" not in email
+        or email.startswith("@")
+        or email.endswith("@")
+        or not is_mail_address(email)
+    ):
         raise AccountError("email", "Enter an email address, like name@example.org.")
     return email, name
 
@@ -125,21 +129,6 @@ def create_user(
             "An account with this email address already exists. Sign in instead.",
         ) from None
     return user
-
-
-def register_with_invite(code: str, name: str, email: str, password: str) -> User:
-    """Create a trainee in the cohort whose current invite code is ``code``."""
-    cohort = db.session.execute(
-        select(Cohort).where(Cohort.invite_code == normalise_invite(code))
-    ).scalar_one_or_none()
-    if cohort is None:
-        raise AccountError(
-            "invite_code",
-            "That invite code is not valid. Check it with your supervisor; codes can "
-            "be "
-            "replaced, so ask for the current one.",
-        )
-    return create_user(email, name, password, (TRAINEE,), cohort=cohort)
 
 
 WRONG_CREDENTIALS = (
@@ -333,6 +322,17 @@ def set_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
 
 
+def mail_password_changed(user: User, how: str) -> None:
+    send_template(
+        user.email,
+        "Your kaptrain password was changed",
+        "password_changed",
+        name=user.name,
+        how=how,
+        forgot_url=url_for("auth.forgot_password", _external=True),
+    )
+
+
 def change_password(user: User, current: str, new_password: str) -> None:
     """Change the password and end the user's other sessions."""
     if not verify_password(user.password_hash, current):
@@ -340,70 +340,8 @@ def change_password(user: User, current: str, new_password: str) -> None:
     set_password(user, new_password)
     end_other_sessions(user)
     audit.record("password_changed", actor=user, subject=user)
+    mail_password_changed(user, "")
     db.session.commit()
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_reset_link(issuer: User, user: User) -> str:
-    """Create a one-time reset token for ``user``; returns the raw token to share."""
-    token = secrets.token_urlsafe(32)
-    hours = current_app.config["RESET_LINK_HOURS"]
-    db.session.add(
-        PasswordResetLink(
-            token_hash=_token_hash(token),
-            user_id=user.id,
-            issued_by_id=issuer.id,
-            expires_at=utcnow() + dt.timedelta(hours=hours),
-        )
-    )
-    audit.record("password_reset_issued", actor=issuer, subject=user)
-    db.session.commit()
-    return token
-
-
-def find_reset_link(token: str) -> PasswordResetLink | None:
-    """The unused, unexpired link for ``token``, or None."""
-    if not token or len(token) > 100:
-        return None
-    link = db.session.execute(
-        select(PasswordResetLink).where(
-            PasswordResetLink.token_hash == _token_hash(token)
-        )
-    ).scalar_one_or_none()
-    if link is None or link.used_at is not None or link.expires_at <= utcnow():
-        return None
-    return link
-
-
-def use_reset_link(token: str, new_password: str) -> User:
-    """Set a new password through a reset link, once; ends all the user's sessions."""
-    link = find_reset_link(token)
-    if link is None:
-        raise AccountError(
-            "password",
-            "This reset link has expired or was already used. Ask your supervisor or "
-            "an "
-            "administrator for a new one.",
-        )
-    user = link.user
-    set_password(user, new_password)
-    # Mark used with a conditional UPDATE so two racing submissions use it once.
-    claimed = db.session.execute(
-        update(PasswordResetLink)
-        .where(PasswordResetLink.id == link.id, PasswordResetLink.used_at.is_(None))
-        .values(used_at=utcnow())
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        raise AccountError("password", "This reset link was already used.")
-    user.session_token = None
-    end_other_sessions(user)
-    audit.record("password_reset_used", actor=user, subject=user)
-    db.session.commit()
-    return user
 
 
 def set_roles(actor: User, user: User, roles: Iterable[str]) -> None:

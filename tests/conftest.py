@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import create_engine, text
 from kaptrain import create_app
 from kaptrain.config import check_database_url
 from kaptrain.extensions import db
+from kaptrain.mail import stop_delivery
 from kaptrain.models import ROLES, Cohort, CohortMember, User, UserRole
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,9 +97,22 @@ def _base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "CONTENT_AUTO_RELOAD": False,
         "MODULES_DIR": ROOT / "modules",
         "SERVER_NAME": None,
+        # Development mail goes to files; never into the project's instance/.
+        "MAIL_DIR": Path(tempfile.mkdtemp(prefix="kaptrain-test-mail-")),
     }
     config.update(extra)
     return config
+
+
+class ClosingClient(FlaskClient):
+    """A test client that reads and closes every response, as a WSGI server
+    does: work a view defers until its answer is sent (``call_on_close``, used
+    where the answer must not depend on an address) runs before the call
+    returns."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
 
 
 def _truncate_all() -> None:
@@ -120,16 +135,45 @@ def app(
 ) -> Iterator[Flask]:
     """The application with a fresh, empty database."""
     url = PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
-    application = create_app(_base_config(url, **app_config))
+    config = {"MAIL_DIR": tmp_path / "mail", **app_config}
+    application = create_app(_base_config(url, **config))
+    application.test_client_class = ClosingClient
     with application.app_context():
         if PG_URL:
             _truncate_all()
         else:
             db.create_all()
     yield application
+    stop_delivery(application)
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server on loopback for the whole session (aiosmtpd)."""
+    from tests.support.mail import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(app: Flask, smtp_server: Any) -> Iterator[Any]:
+    """Mail the app sends during this test, as received by a real SMTP server:
+    a list of EmailMessage with ``wait_for(n)``, ``to(address)`` and ``text(m)``."""
+    from tests.support.mail import Mailbox
+
+    box = Mailbox()
+    smtp_server.sink = box
+    smtp_server.refuse_next = 0
+    app.config["SMTP_URL"] = smtp_server.url
+    yield box
+    stop_delivery(app)
+    smtp_server.sink = None
 
 
 @pytest.fixture
