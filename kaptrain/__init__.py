@@ -53,6 +53,9 @@ def _configure_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from .logsafe import install
+
+    install()
 
 
 def register_extensions(app: Flask) -> None:
