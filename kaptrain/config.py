@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .ratelimit_storage import storage_uri
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # scrypt with N=2^17, r=8, p=1 (OWASP ASVS V6.2): about 0.5 s and 128 MiB per hash.
@@ -153,7 +155,9 @@ def load_config(
         "MODULES_DIR": modules_dir,
         "CONTENT_AUTO_RELOAD": _bool_env("CONTENT_AUTO_RELOAD", not production),
         "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Without Redis, one counter file per host, shared by its workers.
+        "RATELIMIT_STORAGE_URI": redis_url
+        or storage_uri(instance_path / "ratelimits.db"),
         "RATELIMIT_ENABLED": _bool_env("RATELIMIT_ENABLED", True),
         "PROVIDER_NAME": _env("PROVIDER_NAME") or "kaptrain (demonstration provider)",
         "PROVIDER_APPROVAL": _env("PROVIDER_APPROVAL") or "",
