@@ -83,6 +83,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     init_security(app)
+    from .mail import init_mail
+
+    init_mail(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -15,6 +15,7 @@ from .learning import (
     VignetteRun,
     VignetteStep,
 )
+from .mail import SUBJECT_MAX, OutboxMessage
 from .users import (
     ADMIN,
     AUTHOR,
@@ -42,6 +43,7 @@ __all__ = [
     "JOURNAL_MAX",
     "NAME_MAX",
     "ROLES",
+    "SUBJECT_MAX",
     "SUPERVISOR",
     "TRAINEE",
     "AuditEvent",
@@ -54,6 +56,7 @@ __all__ = [
     "JournalEntry",
     "LoginSession",
     "ModuleVersion",
+    "OutboxMessage",
     "PasswordResetLink",
     "QuizAttempt",
     "QuizResponse",
