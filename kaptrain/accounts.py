@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import audit
+from . import audit, sessions
 from .extensions import db
 from .models import (
     ROLES,
@@ -201,7 +201,14 @@ def start_session(user: User, remember: bool = False) -> None:
     )
     token = secrets.token_urlsafe(32)
     db.session.add(
-        LoginSession(token=token, user_id=user.id, expires_at=now + lifetime)
+        LoginSession(
+            token=token,
+            user_id=user.id,
+            expires_at=now + lifetime,
+            last_seen_at=now,
+            remember=remember,
+            **sessions.session_details(),
+        )
     )
     # Expired rows of this user are tidied here rather than by a scheduler.
     db.session.execute(
@@ -257,6 +264,8 @@ _SESSION_USER = (
         User.created_at,
         User.records_version,
         UserRole.role,
+        LoginSession.last_seen_at,
+        LoginSession.remember,
     )
     .join(LoginSession, LoginSession.user_id == User.id)
     .outerjoin(UserRole, UserRole.user_id == User.id)
@@ -272,14 +281,19 @@ def load_session_user(token: str) -> SessionUser | None:
     if not token or len(token) > 64:
         return None
     # One row per role, in one round trip; Core rows, not ORM objects.
+    now = utcnow()
     rows = (
         db.session.connection()
-        .execute(_SESSION_USER, {"token": token, "now": utcnow()})
+        .execute(_SESSION_USER, {"token": token, "now": now})
         .all()
     )
     if not rows or not rows[0].active:
         return None
     first = rows[0]
+    roles = frozenset(row.role for row in rows if row.role is not None)
+    if sessions.is_idle(first.last_seen_at, now, roles, first.remember):
+        return None
+    sessions.note_activity(token, first.last_seen_at, now)
     return SessionUser(
         id=first.id,
         email=first.email,
@@ -287,7 +301,7 @@ def load_session_user(token: str) -> SessionUser | None:
         active=first.active,
         created_at=first.created_at,
         records_version=first.records_version,
-        roles=frozenset(row.role for row in rows if row.role is not None),
+        roles=roles,
         session_token=token,
     )
 

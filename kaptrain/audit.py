@@ -33,6 +33,7 @@ ACTIONS = (
     "export",
     "shared_reflections_viewed",
     "cohort_changed",
+    "session_ended",
 )
 
 

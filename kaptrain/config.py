@@ -211,6 +211,9 @@ def load_config(
         ),
         "WTF_CSRF_TIME_LIMIT": None,
         "RESET_LINK_HOURS": _int_env("RESET_LINK_HOURS", 24, 1, 24 * 14),
+        # A session unused for this long ends (staff: supervisor, author, admin).
+        "IDLE_MINUTES_STAFF": _int_env("IDLE_MINUTES_STAFF", 30, 1, 12 * 60),
+        "IDLE_MINUTES_TRAINEE": _int_env("IDLE_MINUTES_TRAINEE", 120, 1, 12 * 60),
         "SUPPORT_URL": _env("SUPPORT_URL") or "",
         # Outgoing mail (kaptrain.mail): SMTP when set, else .eml files in MAIL_DIR.
         "SMTP_URL": smtp_url,
