@@ -34,6 +34,11 @@ ACTIONS = (
     "shared_reflections_viewed",
     "cohort_changed",
     "session_ended",
+    # Security events (kaptrain.security_events).
+    "access_denied",
+    "csrf_rejected",
+    "rate_limited",
+    "new_device_login",
 )
 
 

@@ -75,6 +75,8 @@ def test_production_with_a_short_secret_key_exits(env):
 def test_production_defaults_are_safe(env):
     env.setenv("KAPTRAIN_ENV", "production")
     env.setenv("KAPTRAIN_SECRET_KEY", SECRET)
+    # Issue 13: production also needs KAPTRAIN_BASE_URL or KAPTRAIN_TRUSTED_HOSTS.
+    env.setenv("KAPTRAIN_BASE_URL", "https://training.example.org")
     app = create_app()
     assert app.config["HTTPS"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is True

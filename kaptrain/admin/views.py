@@ -14,6 +14,7 @@ from ..access import roles_required
 from ..auth.forms import ConfirmForm
 from ..extensions import db
 from ..models import ADMIN, AuditEvent, User
+from ..urls import absolute_url
 from . import bp
 from .forms import CreateUserForm, RolesForm
 
@@ -83,7 +84,7 @@ def create_user():  # type: ignore[no-untyped-def]
             return render_template(
                 "admin/reset_link.html",
                 user=user,
-                link=url_for("auth.reset_password", token=token, _external=True),
+                link=absolute_url("auth.reset_password", token=token),
                 back_url=url_for("admin.users"),
             )
     return render_template(
@@ -151,7 +152,7 @@ def reset_link(user_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "admin/reset_link.html",
         user=user,
-        link=url_for("auth.reset_password", token=token, _external=True),
+        link=absolute_url("auth.reset_password", token=token),
         back_url=url_for("admin.user_detail", user_id=user.id),
     )
 

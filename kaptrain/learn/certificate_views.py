@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 
-from ..access import roles_required
+from ..access import deny, roles_required
 from ..certificates import (
     certificate_by_code,
     certificate_pdf,
@@ -12,6 +12,7 @@ from ..certificates import (
     normalize_code,
 )
 from ..models import TRAINEE, Certificate
+from ..urls import absolute_url
 from . import bp
 from .context import me
 
@@ -19,12 +20,12 @@ from .context import me
 def _own_certificate_or_404(code: str) -> Certificate:
     certificate = certificate_by_code(code)
     if certificate is None or certificate.user_id != me().id:
-        abort(404)
+        deny()
     return certificate
 
 
 def _verify_url(certificate: Certificate) -> str:
-    return url_for("learn.verify", code=certificate.code, _external=True)
+    return absolute_url("learn.verify", code=certificate.code)
 
 
 @bp.get("/certificates/<code>.pdf")

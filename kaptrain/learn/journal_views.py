@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from .. import audit
-from ..access import roles_required
+from ..access import deny, roles_required
 from ..catalog import current_catalog
 from ..database import begin_write
 from ..extensions import db
@@ -41,7 +41,7 @@ def _titles() -> dict[str, str]:
 def _entry_or_404(entry_id: int) -> JournalEntry:
     entry = entry_or_none(me().id, entry_id)
     if entry is None:
-        abort(404)
+        deny()
     return entry
 
 

@@ -12,6 +12,7 @@ from ..content import Module
 from ..database import parse_id
 from ..models import ADMIN, SUPERVISOR, TRAINEE, User
 from ..progress import progress_for
+from ..urls import absolute_url
 from . import bp, trainee
 from .cohorts import member_ids
 from .forms import CommentForm, ConfirmForm
@@ -126,7 +127,7 @@ def reset_link(user_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "admin/reset_link.html",
         user=user,
-        link=url_for("auth.reset_password", token=token, _external=True),
+        link=absolute_url("auth.reset_password", token=token),
         back_url=url_for("supervise.trainee_page", user_id=user.id),
     )
 
