@@ -18,8 +18,9 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import audit, sessions
+from . import audit, security_events, sessions
 from .extensions import db
+from .mail import send_mail
 from .models import (
     ROLES,
     TRAINEE,
@@ -33,6 +34,7 @@ from .models import (
     utcnow,
 )
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .urls import absolute_url
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 SESSION_HOURS = 12
@@ -191,8 +193,33 @@ def authenticate(email: str, password: str) -> User | None:
         return None
 
 
-def start_session(user: User, remember: bool = False) -> None:
-    """Sign ``user`` in with a fresh server-side session (no fixation)."""
+NEW_SIGN_IN_SUBJECT = "New sign-in to your kaptrain account"
+
+
+def _new_sign_in_mail(user: User, now: dt.datetime) -> None:
+    details = sessions.session_details()
+    send_mail(
+        user.email,
+        NEW_SIGN_IN_SUBJECT,
+        f"Hello {user.name},\n\n"
+        "Someone signed in to your kaptrain account from a browser that had not "
+        "signed in to it before:\n\n"
+        f"  When: {now.strftime('%Y-%m-%d %H:%M')} UTC\n"
+        f"  Browser: {sessions.describe_device(str(details['user_agent']))}\n"
+        f"  Address: {details['ip'] or 'unknown'}\n\n"
+        "If this was you, there is nothing to do.\n\n"
+        "If it was not you, change your password now, then sign out every other "
+        "session on this page:\n"
+        f"{absolute_url('account.sessions_list')}\n",
+    )
+
+
+def start_session(user: User, remember: bool = False, new_device: bool = False) -> None:
+    """Sign ``user`` in with a fresh server-side session (no fixation).
+
+    ``new_device``: this browser never signed in to the account before, which is
+    recorded as a security event and mailed to the account's owner.
+    """
     now = utcnow()
     lifetime = (
         dt.timedelta(days=REMEMBER_DAYS)
@@ -219,6 +246,9 @@ def start_session(user: User, remember: bool = False) -> None:
     user.last_seen_at = now
     user.session_token = token
     audit.record("login", actor=user, subject=user)
+    if new_device:
+        security_events.record_new_device(user)
+        _new_sign_in_mail(user, now)
     db.session.commit()
     session.clear()
     login_user(user, remember=remember, duration=lifetime)
