@@ -11,6 +11,7 @@ from ..certificates import (
     format_hours,
     normalize_code,
 )
+from ..extensions import limiter
 from ..models import TRAINEE, Certificate
 from ..urls import absolute_url
 from . import bp
@@ -58,7 +59,12 @@ def certificate(code: str):  # type: ignore[no-untyped-def]
     )
 
 
+# Public and unauthenticated: slow anyone enumerating certificate codes.
+VERIFY_LIMIT = "30 per minute; 300 per hour"
+
+
 @bp.get("/verify")
+@limiter.limit(VERIFY_LIMIT)
 def verify_form():  # type: ignore[no-untyped-def]
     """A form to type a verification code (public)."""
     typed = request.args.get("code", "")[:64]
@@ -69,6 +75,7 @@ def verify_form():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/verify/<code>")
+@limiter.limit(VERIFY_LIMIT)
 def verify(code: str):  # type: ignore[no-untyped-def]
     """Public verification: the certificate's fields, or a plain "not found"."""
     certificate = certificate_by_code(code[:64])
