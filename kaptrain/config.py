@@ -247,6 +247,15 @@ def load_config(
         "HTTPS": https,
         # How many reverse proxies in front set X-Forwarded-For/-Proto (0 = none).
         "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0, 0, 5),
+        # Over HTTPS, the __Host- prefix makes browsers refuse the cookie unless
+        # it is Secure, for this exact host (no Domain) and Path=/, so a sibling
+        # subdomain or a plain-HTTP page cannot set or overwrite it.
+        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": "__Host-remember_token" if https else "remember_token",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
