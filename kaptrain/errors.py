@@ -37,6 +37,11 @@ MESSAGES = {
         "That was too large to accept",
         "Shorten what you entered and send it again.",
     ),
+    414: (
+        "That address is too long",
+        "Go back and follow a link on the site instead of a typed or pasted "
+        "address.",
+    ),
     429: (
         "Too many attempts",
         "Wait a minute, then try again. This slows down anyone guessing passwords.",
