@@ -19,7 +19,13 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 #: The loggers that may carry values from requests.
-LOGGERS = ("kaptrain", "kaptrain.audit", "kaptrain.security", "kaptrain.content")
+LOGGERS = (
+    "kaptrain",
+    "kaptrain.audit",
+    "kaptrain.security",
+    "kaptrain.content",
+    "kaptrain.mail",
+)
 
 
 def _replace(match: re.Match[str]) -> str:
