@@ -322,6 +322,7 @@ def load_session_user(token: str) -> SessionUser | None:
     first = rows[0]
     roles = frozenset(row.role for row in rows if row.role is not None)
     if sessions.is_idle(first.last_seen_at, now, roles, first.remember):
+        sessions.signed_out_for_idleness(roles, first.remember)
         return None
     sessions.note_activity(token, first.last_seen_at, now)
     return SessionUser(

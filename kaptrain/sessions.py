@@ -15,7 +15,15 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    request,
+    session,
+)
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -56,6 +64,24 @@ def is_idle(
 ) -> bool:
     limit = idle_limit(roles, remember)
     return limit is not None and last_seen is not None and now - last_seen > limit
+
+
+def signed_out_for_idleness(roles: frozenset[str], remember: bool) -> None:
+    """Tell the person why they must sign in again, once: forget the session in
+    the cookie (and the remember-me cookie), so later requests do not ask again."""
+    if not has_request_context():
+        return
+    limit = idle_limit(roles, remember)
+    minutes = int(limit.total_seconds() // 60) if limit else 0
+    session.pop("_user_id", None)
+    session.pop("_fresh", None)
+    if request.cookies.get(current_app.config["REMEMBER_COOKIE_NAME"]):
+        session["_remember"] = "clear"  # Flask-Login deletes the cookie
+    flash(
+        f"You were signed out after {minutes} minutes without activity. Sign in "
+        "again to go on.",
+        "info",
+    )
 
 
 def note_activity(token: str, last_seen: dt.datetime | None, now: dt.datetime) -> None:

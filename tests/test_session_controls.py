@@ -76,6 +76,19 @@ def test_staff_sessions_end_after_30_idle_minutes(app, make_user, role):
     assert not _signed_in(client)
 
 
+def test_an_idle_sign_out_is_explained_once(app, make_user):
+    user = make_user("supervisor")
+    client = _sign_in(app, user, remember="y")
+    _age_sessions(app, user, 31)
+    page = client.get("/account/password", follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "You were signed out after 30 minutes without activity" in text
+    assert client.get_cookie("remember_token") is None
+    again = client.get("/account/password", follow_redirects=True)
+    assert "without activity" not in again.get_data(as_text=True)
+    assert "Sign in" in again.get_data(as_text=True)
+
+
 def test_trainee_sessions_end_after_two_idle_hours(app, make_user):
     user = make_user()
     client = _sign_in(app, user)
