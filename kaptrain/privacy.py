@@ -33,12 +33,14 @@ from .models import (
     AuditEvent,
     Certificate,
     Cohort,
+    CohortInvitation,
     CohortMember,
     EvaluationResponse,
     ItemProgress,
     JournalComment,
     JournalEntry,
     LoginSession,
+    OutboxMessage,
     PasswordResetLink,
     QuizAttempt,
     User,
@@ -223,7 +225,47 @@ def export_user_data(user_id: int) -> dict[str, Any]:
                 .order_by(PasswordResetLink.created_at, PasswordResetLink.id)
             )
         ],
-        "audit_events": [_row(event) for event in events],
+        "cohort_invitations": [
+            {
+                "cohort_name": name,
+                "status": invitation.status,
+                "created_at": _value(invitation.created_at),
+                "answered_at": _value(invitation.answered_at),
+            }
+            for invitation, name in db.session.execute(
+                select(CohortInvitation, Cohort.name)
+                .join(Cohort, Cohort.id == CohortInvitation.cohort_id)
+                .where(CohortInvitation.email == user.email)
+                .order_by(CohortInvitation.created_at, CohortInvitation.id)
+            )
+        ],
+        "shared_reflections_seen": [
+            {
+                "at": _value(event.at),
+                "role": event.actor_role or "staff",
+                "where": event.detail,
+            }
+            for event in events
+            if event.action == "shared_reflections_viewed"
+            and event.subject_id == user.id
+            and event.actor_id != user.id
+        ],
+        "audit_events": [_audit_row(event, user) for event in events],
+    }
+
+
+def _audit_row(event: AuditEvent, user: User) -> dict[str, Any]:
+    """An audit event as the person may see it: their own actions in full; what
+    others did to them by the actor's role and the time, never the actor's id,
+    e-mail address or IP address (those are the other person's data)."""
+    if event.actor_id == user.id:
+        return _row(event)
+    return {
+        "id": event.id,
+        "at": _value(event.at),
+        "action": event.action,
+        "actor_role": event.actor_role or None,
+        "detail": event.detail,
     }
 
 
@@ -361,6 +403,18 @@ def delete_account(user: User) -> str:
         update(AuditEvent)
         .where(AuditEvent.detail.contains(email, autoescape=True))
         .values(detail=func.replace(AuditEvent.detail, email, label))
+        .execution_options(synchronize_session=False)
+    )
+    # Rows keyed by the address rather than the account: invitations to it and
+    # mail queued or sent to it.
+    db.session.execute(
+        delete(CohortInvitation)
+        .where(CohortInvitation.email == email)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.recipient == email)
         .execution_options(synchronize_session=False)
     )
     db.session.expunge(user)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,8 @@ def _base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "CONTENT_AUTO_RELOAD": False,
         "MODULES_DIR": ROOT / "modules",
         "SERVER_NAME": None,
+        # Development mail goes to files; never into the project's instance/.
+        "MAIL_DIR": Path(tempfile.mkdtemp(prefix="kaptrain-test-mail-")),
     }
     config.update(extra)
     return config
@@ -234,13 +237,22 @@ def make_cohort(app: Flask) -> Callable[..., Cohort]:
 
 
 @pytest.fixture
-def login(client: FlaskClient) -> Callable[..., Any]:
-    """Sign in through the real form: ``login(user)`` or ``login(email, password)``."""
+def login(app: Flask, client: FlaskClient) -> Callable[..., Any]:
+    """Sign in through the real form: ``login(user)`` or ``login(email, password)``.
+
+    The browser counts as one that signed in to the account before (it carries
+    the known-device cookie), so no "new sign-in" mail or event is made; tests
+    of those sign in without this helper.
+    """
+    from kaptrain.auth.devices import device_cookie
 
     def do_login(
         user: User | str, password: str = PASSWORD, follow: bool = False
     ) -> Any:
         email = user if isinstance(user, str) else user.email
+        with app.app_context():
+            name, value = device_cookie(email.strip().lower())
+        client.set_cookie(name, value, path="/login")
         response = client.post(
             "/login",
             data={"email": email, "password": password},

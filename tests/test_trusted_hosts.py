@@ -84,6 +84,21 @@ def test_trusted_hosts_refuse_a_forged_host(client, code):
 
 
 @pytest.mark.parametrize("app_config", [{"BASE_URL": BASE}], indirect=True)
+def test_a_forged_host_does_not_reach_a_mailed_reset_link(app, make_user, mailbox):
+    """Host-header poisoning: asking for a reset of someone's password through
+    a forged Host must not mail them a link to the attacker's server."""
+    victim = make_user()
+    response = app.test_client().post(
+        "/forgot", data={"email": victim.email}, base_url=f"http://{FORGED}"
+    )
+    assert response.status_code in (200, 302)
+    [mail] = mailbox.wait_for(1)
+    text = mailbox.text(mail)
+    assert f"{BASE}/reset/" in text
+    assert FORGED not in text
+
+
+@pytest.mark.parametrize("app_config", [{"BASE_URL": BASE}], indirect=True)
 def test_absolute_links_outside_a_request_use_the_base_url(app):
     with app.app_context():
         assert absolute_url("learn.verify", code="X") == f"{BASE}/verify/X"

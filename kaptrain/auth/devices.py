@@ -36,6 +36,11 @@ def _account_digest(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
+def device_cookie(email: str) -> tuple[str, str]:
+    """The known-device cookie's (name, value) for ``email`` (needs the app)."""
+    return _cookie_name(), _serializer().dumps(_account_digest(email))
+
+
 def remember_device(response: Response, email: str) -> None:
     """Mark this browser as one that signed in to ``email`` (stored lower-cased)."""
     response.set_cookie(
