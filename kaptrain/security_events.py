@@ -31,7 +31,20 @@ ACCESS_DENIED = "access_denied"
 CSRF_REJECTED = "csrf_rejected"
 RATE_LIMITED = "rate_limited"
 NEW_DEVICE_LOGIN = "new_device_login"
-KINDS = (ACCESS_DENIED, CSRF_REJECTED, RATE_LIMITED, NEW_DEVICE_LOGIN)
+#: Security kinds the audit page groups; second-factor failures (recorded by
+#: kaptrain.mfa where that is installed) join them when they are audit actions.
+KINDS = tuple(
+    kind
+    for kind in (
+        ACCESS_DENIED,
+        CSRF_REJECTED,
+        RATE_LIMITED,
+        NEW_DEVICE_LOGIN,
+        "mfa_failed",
+        "reauth_failed",
+    )
+    if kind in audit.ACTIONS
+)
 
 _SAME_EVENT = parse("1 per minute")
 _PER_ADDRESS = parse("20 per minute")
