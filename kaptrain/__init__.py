@@ -53,6 +53,9 @@ def _configure_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from .logsafe import install
+
+    install()
 
 
 def register_extensions(app: Flask) -> None:
@@ -79,6 +82,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
+    from .sessions import init_sessions
+
+    init_sessions(app)
     init_security(app)
     from .mail import init_mail
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort, current_app, request
 from flask_login import current_user
@@ -28,6 +28,16 @@ def wants_json() -> bool:
     return best == "application/json" or request.path.startswith("/api/")
 
 
+def deny(code: int = 404) -> NoReturn:
+    """Refuse by an access check: 404 (the default) for someone else's records,
+    so their existence does not leak, or 403 for a missing role. Either is
+    logged as an "access denied" security event."""
+    from .security_events import mark_access_denied
+
+    mark_access_denied()
+    abort(code)
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Allow signed-in users holding any of ``roles`` (admins always pass).
 
@@ -43,7 +53,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                     abort(401)
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if not current_user.has_role(ADMIN, *roles):
-                abort(403)
+                deny(403)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -92,7 +102,7 @@ def cohort_or_404(viewer: User, cohort_id: int) -> Cohort:
         supervised_cohorts(viewer).where(Cohort.id == cohort_id)
     ).scalar_one_or_none()
     if cohort is None:
-        abort(404)
+        deny()
     return cohort
 
 
@@ -100,5 +110,5 @@ def trainee_or_404(viewer: User, trainee_id: int) -> User:
     """The trainee if ``viewer`` may see them; 404 otherwise."""
     trainee = db.session.get(User, trainee_id)
     if trainee is None or not can_view_trainee(viewer, trainee_id):
-        abort(404)
+        deny()
     return trainee

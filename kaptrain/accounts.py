@@ -11,13 +11,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import abort, current_app, session, url_for
+from flask import abort, current_app, session
 from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import audit
+from . import audit, security_events, sessions
 from .extensions import db
 from .mail import is_mail_address, send_template
 from .models import (
@@ -32,6 +32,7 @@ from .models import (
     utcnow,
 )
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
+from .urls import absolute_url
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 SESSION_HOURS = 12
@@ -180,8 +181,29 @@ def authenticate(email: str, password: str) -> User | None:
         return None
 
 
-def start_session(user: User, remember: bool = False) -> None:
-    """Sign ``user`` in with a fresh server-side session (no fixation)."""
+NEW_SIGN_IN_SUBJECT = "New sign-in to your kaptrain account"
+
+
+def _new_sign_in_mail(user: User, now: dt.datetime) -> None:
+    details = sessions.session_details()
+    send_template(
+        user.email,
+        NEW_SIGN_IN_SUBJECT,
+        "new_sign_in",
+        name=user.name,
+        when=now.strftime("%Y-%m-%d %H:%M"),
+        device=sessions.describe_device(str(details["user_agent"])),
+        ip=details["ip"] or "unknown",
+        sessions_url=absolute_url("account.sessions_list"),
+    )
+
+
+def start_session(user: User, remember: bool = False, new_device: bool = False) -> None:
+    """Sign ``user`` in with a fresh server-side session (no fixation).
+
+    ``new_device``: this browser never signed in to the account before, which is
+    recorded as a security event and mailed to the account's owner.
+    """
     now = utcnow()
     lifetime = (
         dt.timedelta(days=REMEMBER_DAYS)
@@ -190,7 +212,14 @@ def start_session(user: User, remember: bool = False) -> None:
     )
     token = secrets.token_urlsafe(32)
     db.session.add(
-        LoginSession(token=token, user_id=user.id, expires_at=now + lifetime)
+        LoginSession(
+            token=token,
+            user_id=user.id,
+            expires_at=now + lifetime,
+            last_seen_at=now,
+            remember=remember,
+            **sessions.session_details(),
+        )
     )
     # Expired rows of this user are tidied here rather than by a scheduler.
     db.session.execute(
@@ -201,6 +230,9 @@ def start_session(user: User, remember: bool = False) -> None:
     user.last_seen_at = now
     user.session_token = token
     audit.record("login", actor=user, subject=user)
+    if new_device:
+        security_events.record_new_device(user)
+        _new_sign_in_mail(user, now)
     db.session.commit()
     session.clear()
     login_user(user, remember=remember, duration=lifetime)
@@ -246,6 +278,8 @@ _SESSION_USER = (
         User.created_at,
         User.records_version,
         UserRole.role,
+        LoginSession.last_seen_at,
+        LoginSession.remember,
     )
     .join(LoginSession, LoginSession.user_id == User.id)
     .outerjoin(UserRole, UserRole.user_id == User.id)
@@ -261,14 +295,20 @@ def load_session_user(token: str) -> SessionUser | None:
     if not token or len(token) > 64:
         return None
     # One row per role, in one round trip; Core rows, not ORM objects.
+    now = utcnow()
     rows = (
         db.session.connection()
-        .execute(_SESSION_USER, {"token": token, "now": utcnow()})
+        .execute(_SESSION_USER, {"token": token, "now": now})
         .all()
     )
     if not rows or not rows[0].active:
         return None
     first = rows[0]
+    roles = frozenset(row.role for row in rows if row.role is not None)
+    if sessions.is_idle(first.last_seen_at, now, roles, first.remember):
+        sessions.signed_out_for_idleness(roles, first.remember)
+        return None
+    sessions.note_activity(token, first.last_seen_at, now)
     return SessionUser(
         id=first.id,
         email=first.email,
@@ -276,7 +316,7 @@ def load_session_user(token: str) -> SessionUser | None:
         active=first.active,
         created_at=first.created_at,
         records_version=first.records_version,
-        roles=frozenset(row.role for row in rows if row.role is not None),
+        roles=roles,
         session_token=token,
     )
 
@@ -329,7 +369,7 @@ def mail_password_changed(user: User, how: str) -> None:
         "password_changed",
         name=user.name,
         how=how,
-        forgot_url=url_for("auth.forgot_password", _external=True),
+        forgot_url=absolute_url("auth.forgot_password"),
     )
 
 

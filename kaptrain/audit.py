@@ -39,6 +39,12 @@ ACTIONS = (
     "invitation_declined",
     "invitation_withdrawn",
     "member_assigned",
+    "session_ended",
+    # Security events (kaptrain.security_events).
+    "access_denied",
+    "csrf_rejected",
+    "rate_limited",
+    "new_device_login",
 )
 
 # Most privileged first: an event names the actor's highest role.

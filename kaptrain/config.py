@@ -12,11 +12,13 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .files import private_dir
+from .ratelimit_storage import storage_uri
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +86,40 @@ def check_database_url(url: str, variable: str = "KAPTRAIN_DATABASE_URL") -> str
         # The plain scheme would make SQLAlchemy look for psycopg2; we ship psycopg 3.
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def _base_url() -> str | None:
+    raw = _env("BASE_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.path not in {"", "/"}
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
+        raise ConfigError(
+            "KAPTRAIN_BASE_URL must be the site's address with scheme and host only, "
+            f"like https://training.example.org; got {raw!r}."
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _trusted_hosts() -> list[str] | None:
+    raw = _env("TRUSTED_HOSTS")
+    if raw is None:
+        return None
+    hosts = [host.strip().lower() for host in raw.split(",") if host.strip()]
+    bad = [host for host in hosts if "/" in host or " " in host]
+    if not hosts or bad:
+        raise ConfigError(
+            "KAPTRAIN_TRUSTED_HOSTS must be host names separated by commas, like "
+            f"training.example.org,www.training.example.org; got {raw!r}."
+        )
+    return hosts
 
 
 def _secret_key(instance_path: Path, production: bool) -> str:
@@ -175,10 +211,24 @@ def load_config(
             f"got {redis_url!r}."
         )
     https = _bool_env("HTTPS", production)
+    base_url = _base_url()
+    trusted_hosts = _trusted_hosts()
     smtp_url = _smtp_url()
     mail_from = _mail_from()
 
     secret_key = overrides.get("SECRET_KEY") or _secret_key(instance_path, production)
+    if production and not (
+        base_url
+        or trusted_hosts
+        or overrides.get("BASE_URL")
+        or overrides.get("TRUSTED_HOSTS")
+    ):
+        raise ConfigError(
+            "Set KAPTRAIN_BASE_URL (e.g. https://training.example.org) or "
+            "KAPTRAIN_TRUSTED_HOSTS (e.g. training.example.org) in production, so "
+            "that links in certificates and mail cannot name a host an attacker "
+            "chose."
+        )
     config: dict[str, Any] = {
         "ENV_NAME": env_name,
         "SECRET_KEY": secret_key,
@@ -189,7 +239,9 @@ def load_config(
         "MODULES_DIR": modules_dir,
         "CONTENT_AUTO_RELOAD": _bool_env("CONTENT_AUTO_RELOAD", not production),
         "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Without Redis, one counter file per host, shared by its workers.
+        "RATELIMIT_STORAGE_URI": redis_url
+        or storage_uri(instance_path / "ratelimits.db"),
         "RATELIMIT_ENABLED": _bool_env("RATELIMIT_ENABLED", True),
         "PROVIDER_NAME": _env("PROVIDER_NAME") or "kaptrain (demonstration provider)",
         "PROVIDER_APPROVAL": _env("PROVIDER_APPROVAL") or "",
@@ -197,6 +249,15 @@ def load_config(
         "HTTPS": https,
         # How many reverse proxies in front set X-Forwarded-For/-Proto (0 = none).
         "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0, 0, 5),
+        # Over HTTPS, the __Host- prefix makes browsers refuse the cookie unless
+        # it is Secure, for this exact host (no Domain) and Path=/, so a sibling
+        # subdomain or a plain-HTTP page cannot set or overwrite it.
+        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": "__Host-remember_token" if https else "remember_token",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
@@ -210,7 +271,14 @@ def load_config(
         ),
         "WTF_CSRF_TIME_LIMIT": None,
         "RESET_LINK_HOURS": _int_env("RESET_LINK_HOURS", 24, 1, 24 * 14),
+        # A session unused for this long ends (staff: supervisor, author, admin).
+        "IDLE_MINUTES_STAFF": _int_env("IDLE_MINUTES_STAFF", 30, 1, 12 * 60),
+        "IDLE_MINUTES_TRAINEE": _int_env("IDLE_MINUTES_TRAINEE", 120, 1, 12 * 60),
         "SUPPORT_URL": _env("SUPPORT_URL") or "",
+        # Every absolute link starts with this when set (kaptrain.urls).
+        "BASE_URL": base_url,
+        # Flask refuses (400) a request whose Host is not listed, when set.
+        "TRUSTED_HOSTS": trusted_hosts,
         # Outgoing mail (kaptrain.mail): SMTP when set, else .eml files in MAIL_DIR.
         "SMTP_URL": smtp_url,
         "MAIL_FROM": mail_from,

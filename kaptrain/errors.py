@@ -6,10 +6,12 @@ import logging
 import math
 import time
 
-from flask import Flask, jsonify, make_response, render_template
+from flask import Flask, Response, jsonify, make_response, render_template
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from . import security_events
 from .access import wants_json
 from .extensions import db, limiter
 
@@ -35,6 +37,11 @@ MESSAGES = {
         "That was too large to accept",
         "Shorten what you entered and send it again.",
     ),
+    414: (
+        "That address is too long",
+        "Go back and follow a link on the site instead of a typed or pasted "
+        "address.",
+    ),
     429: (
         "Too many attempts",
         "Wait a minute, then try again. This slows down anyone guessing passwords.",
@@ -54,6 +61,10 @@ def _render(code: int, detail: str | None = None):  # type: ignore[no-untyped-de
         advice = detail
     if wants_json():
         return jsonify({"error": title, "detail": advice, "status": code}), code
+    if request_ctx.url_adapter is None:
+        # The Host header was refused (KAPTRAIN_TRUSTED_HOSTS) before any URL
+        # could be built, so the page template (full of links) cannot render.
+        return Response(f"{title}. {advice}\n", code, mimetype="text/plain")
     return render_template(
         "errors/error.html", code=code, title=title, advice=advice
     ), code
@@ -73,9 +84,19 @@ def _retry_after() -> int:
         return 60
 
 
+def _breached_limit() -> str:
+    """The limit a 429 answers for, e.g. "10 per 5 minute" (never its key, which
+    may hold an email address)."""
+    limit = limiter.current_limit
+    return str(limit.limit) if limit is not None else "limit"
+
+
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        security_events.record_refusal(
+            security_events.CSRF_REJECTED, str(error.description)[:120]
+        )
         return _render(
             400,
             "The form had expired or was sent from somewhere else. Go back, reload "
@@ -87,6 +108,12 @@ def register_errorhandlers(app: Flask) -> None:
         code = error.code or 500
         if code >= 500:
             db.session.rollback()
+        elif code in (403, 404) and security_events.access_was_denied():
+            security_events.record_refusal(security_events.ACCESS_DENIED, str(code))
+        elif code == 429:
+            security_events.record_refusal(
+                security_events.RATE_LIMITED, _breached_limit()
+            )
         response = make_response(_render(code))
         if code == 429:
             response.headers["Retry-After"] = str(_retry_after())

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 
-from flask import url_for
 from sqlalchemy import delete, select, update
 
 from . import audit
@@ -33,6 +32,7 @@ from .models import (
     email_key,
     utcnow,
 )
+from .urls import absolute_url
 
 # One @, a dotted domain, no spaces: the same shape the registration form checks.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -135,9 +135,7 @@ def _mail_invitation(
             email,
             f"An invitation to join {cohort.name} on kaptrain",
             "invitation_new",
-            register_url=url_for(
-                "auth.register", code=cohort.invite_code, _external=True
-            ),
+            register_url=absolute_url("auth.register", code=cohort.invite_code),
             **context,
         )
     elif not account.active:
@@ -148,7 +146,7 @@ def _mail_invitation(
             f"{viewer.name} invited you to join {cohort.name}",
             "invitation",
             name=account.name,
-            home_url=url_for("main.index", _external=True),
+            home_url=absolute_url("main.index"),
             **context,
         )
     else:
@@ -338,7 +336,7 @@ def assign(admin: User, user: User, cohort: Cohort) -> bool:
         "assigned",
         name=user.name,
         cohort=cohort.name,
-        account_url=url_for("account.overview", _external=True),
+        account_url=absolute_url("account.overview"),
     )
     db.session.commit()
     return True
@@ -369,7 +367,7 @@ def remove(viewer: User, cohort: Cohort, user_id: int) -> User | None:
         name=user.name,
         cohort=cohort.name,
         role=audit.role_of(viewer),
-        account_url=url_for("account.overview", _external=True),
+        account_url=absolute_url("account.overview"),
     )
     db.session.commit()
     return user

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ from .extensions import db
 from .mail import send_template
 from .membership import invite_self, joined_by_code
 from .models import TRAINEE, Cohort, User
+from .urls import absolute_url
 
 REGISTER_LINK_HOURS = 48
 _REGISTER_SALT = "kaptrain-register"
@@ -78,7 +79,7 @@ def send_registration_mail(cohort_id: int, email: str, name: str) -> None:
             name=name,
             cohort=cohort.name,
             hours=REGISTER_LINK_HOURS,
-            confirm_url=url_for("auth.register_confirm", token=token, _external=True),
+            confirm_url=absolute_url("auth.register_confirm", token=token),
         )
     elif existing.active:
         invited = False
@@ -91,7 +92,7 @@ def send_registration_mail(cohort_id: int, email: str, name: str) -> None:
             name=existing.name,
             cohort=cohort.name,
             invited=invited,
-            login_url=url_for("auth.login", _external=True),
+            login_url=absolute_url("auth.login"),
         )
     db.session.commit()
 

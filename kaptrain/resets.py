@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select, update
 
 from . import audit
@@ -27,6 +27,7 @@ from .accounts import (
 from .extensions import db
 from .mail import send_template
 from .models import PasswordResetLink, User, email_key, utcnow
+from .urls import absolute_url
 
 
 def _token_hash(token: str) -> str:
@@ -70,7 +71,7 @@ def _mail_reset_link(user: User, token: str, template: str, **context: object) -
         template,
         name=user.name,
         hours=current_app.config["RESET_LINK_HOURS"],
-        reset_url=url_for("auth.reset_password", token=token, _external=True),
+        reset_url=absolute_url("auth.reset_password", token=token),
         **context,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
@@ -42,6 +42,21 @@ def _https_configured() -> bool:
     return bool(current_app.config.get("HTTPS"))
 
 
+#: The longest request target (path and query) the app serves; longer gets 414.
+MAX_URL_BYTES = 4096
+
+
+def refuse_long_urls() -> None:
+    """414 for a URL over MAX_URL_BYTES, with the app's page and headers."""
+    environ = request.environ
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if target is None:
+        query = environ.get("QUERY_STRING", "")
+        target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+    if len(target) > MAX_URL_BYTES:
+        abort(414)
+
+
 def init_security(app: Flask) -> None:
     """Add the headers to every response; trust a proxy's headers only if told to."""
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
@@ -52,4 +67,5 @@ def init_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
         )
+    app.before_request(refuse_long_urls)
     app.after_request(add_security_headers)

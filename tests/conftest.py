@@ -249,13 +249,22 @@ def make_cohort(app: Flask) -> Callable[..., Cohort]:
 
 
 @pytest.fixture
-def login(client: FlaskClient) -> Callable[..., Any]:
-    """Sign in through the real form: ``login(user)`` or ``login(email, password)``."""
+def login(app: Flask, client: FlaskClient) -> Callable[..., Any]:
+    """Sign in through the real form: ``login(user)`` or ``login(email, password)``.
+
+    The browser counts as one that signed in to the account before (it carries
+    the known-device cookie), so no "new sign-in" mail or event is made; tests
+    of those sign in without this helper.
+    """
+    from kaptrain.auth.devices import device_cookie
 
     def do_login(
         user: User | str, password: str = PASSWORD, follow: bool = False
     ) -> Any:
         email = user if isinstance(user, str) else user.email
+        with app.app_context():
+            name, value = device_cookie(email.strip().lower())
+        client.set_cookie(name, value, path="/login")
         response = client.post(
             "/login",
             data={"email": email, "password": password},

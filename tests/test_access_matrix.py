@@ -495,6 +495,20 @@ TABLE: tuple[Route, ...] = (
         data=lambda _w, _p: {"password": PASSWORD, "confirm": "DELETE"},
         own_account=True,
     ),
+    Route("/account/sessions", "GET", _const("/account/sessions"), SIGNED_IN),
+    Route(
+        "/account/sessions/<session_id>/end",
+        "POST",
+        _const("/account/sessions/0123456789abcdef/end"),
+        SIGNED_IN,
+    ),
+    Route(
+        "/account/sessions/end-others",
+        "POST",
+        _const("/account/sessions/end-others"),
+        SIGNED_IN,
+        own_account=True,
+    ),
     # learn: catalog, module, items
     Route("/modules", "GET", _const("/modules"), TRAINEE),
     Route("/progress", "GET", _const("/progress"), TRAINEE),

@@ -75,6 +75,8 @@ def test_production_with_a_short_secret_key_exits(env):
 def test_production_defaults_are_safe(env):
     env.setenv("KAPTRAIN_ENV", "production")
     env.setenv("KAPTRAIN_SECRET_KEY", SECRET)
+    # Issue 13: production also needs KAPTRAIN_BASE_URL or KAPTRAIN_TRUSTED_HOSTS.
+    env.setenv("KAPTRAIN_BASE_URL", "https://training.example.org")
     app = create_app()
     assert app.config["HTTPS"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -100,8 +102,11 @@ def test_redis_url_sets_the_rate_limit_storage(env, tmp_path):
     assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
 
 
-def test_without_redis_the_limits_are_in_memory(env, tmp_path):
-    assert load_config(tmp_path / "instance")["RATELIMIT_STORAGE_URI"] == "memory://"
+def test_without_redis_the_limits_are_in_a_file_the_workers_share(env, tmp_path):
+    # Issue 13 changed this from memory:// (counted per worker).
+    uri = load_config(tmp_path / "instance")["RATELIMIT_STORAGE_URI"]
+    expected = (tmp_path / "instance" / "ratelimits.db").resolve()
+    assert uri == f"kaptrain+sqlite://{expected}"
 
 
 def test_plain_postgresql_url_uses_psycopg3(env, tmp_path):

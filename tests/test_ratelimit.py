@@ -1,6 +1,7 @@
 """Login rate limits slow an attacker but let the real user in.
 
-Every test runs twice: on Flask-Limiter's memory storage, and on the local Redis
+Every test runs three times: on Flask-Limiter's memory storage, on kaptrain's
+shared SQLite counter file (the default without Redis), and on the local Redis
 (database 15, keys under a per-test prefix that is deleted afterwards). Redis
 being unreachable skips those runs locally but fails them in CI (CI=true).
 """
@@ -46,13 +47,17 @@ def _redis_or_skip() -> Any:
     return connection
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def app_config(request, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     modules = tmp_path / "modules"
     modules.mkdir()
     config: dict[str, Any] = {"MODULES_DIR": modules, "RATELIMIT_ENABLED": True}
     if request.param == "memory":
         config["RATELIMIT_STORAGE_URI"] = "memory://"
+    elif request.param == "sqlite":
+        from kaptrain.ratelimit_storage import storage_uri
+
+        config["RATELIMIT_STORAGE_URI"] = storage_uri(tmp_path / "ratelimits.db")
     else:
         _redis_or_skip().close()
         config["RATELIMIT_STORAGE_URI"] = REDIS_URL
@@ -109,7 +114,7 @@ def test_storage_is_the_configured_one(app, make_user):
         connection = _redis_or_skip()
         assert list(connection.scan_iter(match=f"*{limiter._key_prefix}*{ATTACKER}*"))
         connection.close()
-    expected = "redis" if "redis" in app.config["RATELIMIT_STORAGE_URI"] else "memory"
+    expected = app.config["RATELIMIT_STORAGE_URI"].split(":")[0].split("+")[-1]
     assert type(limiter.storage).__name__.lower().startswith(expected)
 
 

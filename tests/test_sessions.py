@@ -248,7 +248,8 @@ class TestHttpsCookies:
         assert app.config["HTTPS"] is True
         response = _login_remembered(client, make_user(), base_url="https://localhost")
         cookies = _set_cookies(response)
-        for name in ("session", "remember_token"):
+        # Issue 13: over HTTPS the cookies carry the __Host- prefix.
+        for name in ("__Host-session", "__Host-remember_token"):
             morsel, raw = cookies[name]
             assert morsel["secure"], name
             assert "httponly" in raw and morsel["samesite"].lower() == "lax", name

@@ -205,7 +205,9 @@ def test_dashboard_single_page_has_no_pager(
         ("0", "Pat Peer", "There is no page 0: showing page 1 of 3."),
         ("4", "Tara Trainee", "There is no page 4: showing page 3 of 3."),
         ("2147483648", "Tara Trainee", "There is no such page: showing page 3 of 3."),
-        ("9" * 5000, "Tara Trainee", "There is no such page: showing page 3 of 3."),
+        # Issue 13: a URL over 4 KB is answered 414 (tests/test_long_urls.py), so
+        # the huge number is as long as a URL may be.
+        ("9" * 4000, "Tara Trainee", "There is no such page: showing page 3 of 3."),
         ("3", "Tara Trainee", None),
     ],
 )

@@ -15,11 +15,11 @@ from flask import (
 )
 from flask_login import current_user, login_required, logout_user
 
-from .. import membership, privacy
-from ..accounts import current_account
+from .. import audit, membership, privacy, sessions
+from ..accounts import current_account, end_other_sessions
 from ..auth.forms import ConfirmForm
 from ..database import begin_write
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..models import utcnow
 from . import bp
 from .forms import DeleteAccountForm
@@ -124,3 +124,43 @@ def delete():  # type: ignore[no-untyped-def]
     if form.errors:
         status = 400
     return render_template("account/delete.html", form=form), status
+
+
+@bp.get("/sessions")
+@login_required
+def sessions_list():  # type: ignore[no-untyped-def]
+    """The browsers signed in to my account, with buttons to sign them out."""
+    rows = sessions.active_sessions(
+        current_user.id, current_user.roles, current_user.session_token
+    )
+    return render_template("account/sessions.html", sessions=rows)
+
+
+@bp.post("/sessions/<session_id>/end")
+@login_required
+def end_session(session_id: str):  # type: ignore[no-untyped-def]
+    """Sign out one of my other sessions."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    me = _me()
+    if sessions.end_session_by_id(me.id, session_id[:32], me.session_token):
+        audit.record("session_ended", actor=me, subject=me, detail="one")
+        flash("That session is signed out.", "success")
+    else:
+        flash("That session had already ended.", "info")
+    db.session.commit()
+    return redirect(url_for("account.sessions_list"))
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other():  # type: ignore[no-untyped-def]
+    """Sign out every session of my account but this one."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    me = _me()
+    end_other_sessions(me)
+    audit.record("session_ended", actor=me, subject=me, detail="all others")
+    db.session.commit()
+    flash("You are signed out everywhere else.", "success")
+    return redirect(url_for("account.sessions_list"))

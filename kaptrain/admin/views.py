@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -9,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from .. import accounts, audit, membership, resets
+from .. import accounts, audit, membership, resets, security_events
 from ..access import roles_required
 from ..auth.forms import ConfirmForm
 from ..extensions import db
@@ -207,27 +208,59 @@ def _user_page(  # type: ignore[no-untyped-def]
     )
 
 
+SECURITY = "security"
+
+
+def _day(name: str) -> tuple[str, dt.datetime | None, str | None]:
+    """The ``name`` query parameter as (typed text, start of that UTC day, error)."""
+    typed = request.args.get(name, "").strip()[:10]
+    if not typed:
+        return "", None, None
+    try:
+        day = dt.date.fromisoformat(typed)
+    except ValueError:
+        return typed, None, "Enter dates as year-month-day, like 2026-12-04."
+    return typed, dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), None
+
+
 @bp.get("/audit")
 @roles_required(ADMIN)
 def audit_log():  # type: ignore[no-untyped-def]
-    """The audit log, newest first, filterable by action and by person."""
+    """The audit log, newest first, filterable by kind, person and dates."""
     action = request.args.get("action", "")
     who = request.args.get("who", "").strip().lower()[:254]
+    since_text, since, since_error = _day("from")
+    until_text, until, until_error = _day("to")
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if action in audit.ACTIONS:
+    if action == SECURITY:
+        query = query.where(AuditEvent.action.in_(security_events.KINDS))
+    elif action in audit.ACTIONS:
         query = query.where(AuditEvent.action == action)
+    else:
+        action = ""
     if who:
         like = f"%{who}%"
         query = query.where(
             or_(AuditEvent.actor_label.like(like), AuditEvent.subject_label.like(like))
         )
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until + dt.timedelta(days=1))
     page, rows, has_more = _paged(query)
+    filters = {"action": action, "who": who, "from": since_text, "to": until_text}
     return render_template(
         "admin/audit.html",
         events=rows,
         has_more=has_more,
         page=page,
-        actions=audit.ACTIONS,
-        action=action if action in audit.ACTIONS else "",
+        actions=[a for a in audit.ACTIONS if a not in security_events.KINDS],
+        security_actions=security_events.KINDS,
+        action=action,
         who=who,
+        since=since_text,
+        until=until_text,
+        since_error=since_error,
+        until_error=until_error,
+        filters=filters,
     )

@@ -16,8 +16,15 @@ from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "kaptrain_device"
+# Path=/login rules out the __Host- prefix; __Secure- still makes browsers
+# accept the cookie only from HTTPS responses.
+SECURE_COOKIE = "__Secure-kaptrain_device"
 MAX_AGE = 60 * 60 * 24 * 90  # 90 days
 _SALT = "kaptrain-known-device"
+
+
+def _cookie_name() -> str:
+    return SECURE_COOKIE if current_app.config.get("HTTPS") else COOKIE
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -29,10 +36,15 @@ def _account_digest(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
+def device_cookie(email: str) -> tuple[str, str]:
+    """The known-device cookie's (name, value) for ``email`` (needs the app)."""
+    return _cookie_name(), _serializer().dumps(_account_digest(email))
+
+
 def remember_device(response: Response, email: str) -> None:
     """Mark this browser as one that signed in to ``email`` (stored lower-cased)."""
     response.set_cookie(
-        COOKIE,
+        _cookie_name(),
         _serializer().dumps(_account_digest(email)),
         max_age=MAX_AGE,
         path="/login",
@@ -44,7 +56,7 @@ def remember_device(response: Response, email: str) -> None:
 
 def is_known_device(email: str) -> bool:
     """Did this browser sign in to ``email`` before (within 90 days)?"""
-    value = request.cookies.get(COOKIE)
+    value = request.cookies.get(_cookie_name())
     if not value or not email or len(value) > 500:
         return False
     try:

@@ -116,7 +116,11 @@ def login():  # type: ignore[no-untyped-def]
             g.login_failed = error.field == "password"
             getattr(form, error.field).errors = [error.message]
         else:
-            accounts.start_session(user, remember=bool(form.remember.data))
+            accounts.start_session(
+                user,
+                remember=bool(form.remember.data),
+                new_device=not is_known_device(user.email),
+            )
             response = redirect(
                 safe_next(request.args.get("next")) or url_for("main.index")
             )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 
-from ..access import roles_required
+from ..access import deny, roles_required
 from ..certificates import (
     certificate_by_code,
     certificate_pdf,
     format_hours,
     normalize_code,
 )
+from ..extensions import limiter
 from ..models import TRAINEE, Certificate
+from ..urls import absolute_url
 from . import bp
 from .context import me
 
@@ -19,12 +21,12 @@ from .context import me
 def _own_certificate_or_404(code: str) -> Certificate:
     certificate = certificate_by_code(code)
     if certificate is None or certificate.user_id != me().id:
-        abort(404)
+        deny()
     return certificate
 
 
 def _verify_url(certificate: Certificate) -> str:
-    return url_for("learn.verify", code=certificate.code, _external=True)
+    return absolute_url("learn.verify", code=certificate.code)
 
 
 @bp.get("/certificates/<code>.pdf")
@@ -57,7 +59,12 @@ def certificate(code: str):  # type: ignore[no-untyped-def]
     )
 
 
+# Public and unauthenticated: slow anyone enumerating certificate codes.
+VERIFY_LIMIT = "30 per minute; 300 per hour"
+
+
 @bp.get("/verify")
+@limiter.limit(VERIFY_LIMIT)
 def verify_form():  # type: ignore[no-untyped-def]
     """A form to type a verification code (public)."""
     typed = request.args.get("code", "")[:64]
@@ -68,6 +75,7 @@ def verify_form():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/verify/<code>")
+@limiter.limit(VERIFY_LIMIT)
 def verify(code: str):  # type: ignore[no-untyped-def]
     """Public verification: the certificate's fields, or a plain "not found"."""
     certificate = certificate_by_code(code[:64])

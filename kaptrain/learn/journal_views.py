@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
-from .. import audit
-from ..access import roles_required
+from .. import audit, throttle
+from ..access import deny, roles_required
 from ..catalog import current_catalog
 from ..database import begin_write
 from ..extensions import db
@@ -41,7 +41,7 @@ def _titles() -> dict[str, str]:
 def _entry_or_404(entry_id: int) -> JournalEntry:
     entry = entry_or_none(me().id, entry_id)
     if entry is None:
-        abort(404)
+        deny()
     return entry
 
 
@@ -75,6 +75,10 @@ def new_entry():  # type: ignore[no-untyped-def]
     form.module_id.choices = [("", "Choose a module"), *_module_choices()]
     if not form.validate_on_submit():
         return _render_journal(form)
+    paused = throttle.journal_write(me().id)
+    if paused:
+        form.body.errors = [paused]
+        return _render_journal(form), 429
     add_entry(me(), form.module_id.data or "", form.body.data or "", form.shared.data)
     flash("Entry saved." + ("" if form.shared.data else " It is private."), "success")
     return redirect(url_for("learn.journal"))
@@ -86,17 +90,22 @@ def edit(entry_id: int):  # type: ignore[no-untyped-def]
     """Edit an entry's text and sharing."""
     entry = _entry_or_404(entry_id)
     form = JournalEditForm(obj=entry) if request.method == "GET" else JournalEditForm()
+    status = 200
     if request.method == "POST" and form.validate_on_submit():
-        edit_entry(entry, form.body.data or "", form.shared.data)
-        flash("Entry updated.", "success")
-        return redirect(url_for("learn.journal") + f"#entry-{entry.id}")
+        paused = throttle.journal_write(me().id)
+        if not paused:
+            edit_entry(entry, form.body.data or "", form.shared.data)
+            flash("Entry updated.", "success")
+            return redirect(url_for("learn.journal") + f"#entry-{entry.id}")
+        form.body.errors = [paused]
+        status = 429
     return render_template(
         "learn/journal_edit.html",
         entry=entry,
         form=form,
         titles=_titles(),
         journal_max=JOURNAL_MAX,
-    )
+    ), status
 
 
 @bp.post("/journal/<int:entry_id>/share")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
-from ..access import roles_required
+from ..access import deny, roles_required
 from ..content import Module, Quiz
 from ..models import TRAINEE, QuizAttempt
 from . import bp
@@ -155,7 +155,7 @@ def attempt(module_id: str, item_id: str, attempt_id: int):  # type: ignore[no-u
         return locked_redirect(context)
     found = attempt_or_none(me().id, context.module, attempt_id)
     if found is None or found.skipped:
-        abort(404)
+        deny()
     return _render_attempt(context, quiz, found, None)
 
 
@@ -169,7 +169,7 @@ def submit(module_id: str, item_id: str, attempt_id: int):  # type: ignore[no-un
     user = me()
     found = attempt_or_none(user.id, context.module, attempt_id)
     if found is None or found.skipped:
-        abort(404)
+        deny()
     url = _attempt_url(context.module, found)
     if found.submitted_at is not None:
         return redirect(url, code=303)

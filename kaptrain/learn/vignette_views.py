@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
-from ..access import roles_required
+from ..access import deny, roles_required
 from ..content import Vignette
 from ..database import parse_id
 from ..models import JOURNAL_MAX, TRAINEE, VignetteRun
@@ -59,7 +59,7 @@ def show(  # type: ignore[no-untyped-def]
     elif run_id is not None:
         run = run_or_none(user.id, module, vignette, run_id)
         if run is None:
-            abort(404)
+            deny()
     else:
         run = next((r for r in all_runs if r.finished_at is None), None)
     common = {
@@ -131,7 +131,7 @@ def move(module_id: str, item_id: str, run_id: int):  # type: ignore[no-untyped-
     user = me()
     run = run_or_none(user.id, context.module, vignette, run_id)
     if run is None:
-        abort(404)
+        deny()
     here = url_for("learn.item", module_id=module_id, item_id=item_id, run=run.id)
     step_text = request.form.get("step", "")
     if not (step_text.isascii() and step_text.isdigit()) or len(step_text) > 9:

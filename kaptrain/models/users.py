@@ -28,6 +28,7 @@ ROLES = (TRAINEE, SUPERVISOR, AUTHOR, ADMIN)
 
 EMAIL_MAX = 254
 NAME_MAX = 120
+USER_AGENT_MAX = 300
 
 cohort_supervisors = Table(
     "cohort_supervisors",
@@ -182,6 +183,18 @@ class LoginSession(db.Model):
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: Last request seen, refreshed at most once a minute (idle timeout).
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: "Keep me signed in": a trainee's remembered session has no idle timeout.
+    remember: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
+    #: For the "your sessions" page: the browser's User-Agent and the address
+    #: of its latest request (both as the browser sent them, cut to size).
+    user_agent: Mapped[str] = mapped_column(
+        String(USER_AGENT_MAX), default="", server_default=""
+    )
+    ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     user: Mapped[User] = relationship()
 
