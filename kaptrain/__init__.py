@@ -80,6 +80,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     init_security(app)
+    from .mfa import init_mfa
+
+    init_mfa(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -27,6 +27,7 @@ from .models import (
     CohortMember,
     LoginSession,
     PasswordResetLink,
+    TotpCredential,
     User,
     UserRole,
     email_key,
@@ -191,8 +192,15 @@ def authenticate(email: str, password: str) -> User | None:
         return None
 
 
-def start_session(user: User, remember: bool = False) -> None:
-    """Sign ``user`` in with a fresh server-side session (no fixation)."""
+def start_session(
+    user: User, remember: bool = False, *, second_factor_owed: bool = False
+) -> None:
+    """Sign ``user`` in with a fresh server-side session (no fixation).
+
+    With ``second_factor_owed`` the session stays pending until the code is
+    entered (see kaptrain.mfa); otherwise the password was the whole sign-in and
+    counts as a fresh confirmation for re-authentication.
+    """
     now = utcnow()
     lifetime = (
         dt.timedelta(days=REMEMBER_DAYS)
@@ -201,7 +209,12 @@ def start_session(user: User, remember: bool = False) -> None:
     )
     token = secrets.token_urlsafe(32)
     db.session.add(
-        LoginSession(token=token, user_id=user.id, expires_at=now + lifetime)
+        LoginSession(
+            token=token,
+            user_id=user.id,
+            expires_at=now + lifetime,
+            reauth_at=None if second_factor_owed else now,
+        )
     )
     # Expired rows of this user are tidied here rather than by a scheduler.
     db.session.execute(
@@ -236,6 +249,11 @@ class SessionUser(UserMixin):
     records_version: int
     roles: frozenset[str]
     session_token: str
+    #: Second factor (kaptrain.mfa): enrolled at all, passed in this session
+    #: (None: not yet), and when the person last confirmed it is them here.
+    mfa_enrolled: bool = False
+    mfa_at: dt.datetime | None = None
+    reauth_at: dt.datetime | None = None
 
     def has_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -257,9 +275,13 @@ _SESSION_USER = (
         User.created_at,
         User.records_version,
         UserRole.role,
+        LoginSession.mfa_at,
+        LoginSession.reauth_at,
+        TotpCredential.user_id.label("totp_user_id"),
     )
     .join(LoginSession, LoginSession.user_id == User.id)
     .outerjoin(UserRole, UserRole.user_id == User.id)
+    .outerjoin(TotpCredential, TotpCredential.user_id == User.id)
     .where(
         LoginSession.token == bindparam("token"),
         LoginSession.expires_at > bindparam("now"),
@@ -289,6 +311,9 @@ def load_session_user(token: str) -> SessionUser | None:
         records_version=first.records_version,
         roles=frozenset(row.role for row in rows if row.role is not None),
         session_token=token,
+        mfa_enrolled=first.totp_user_id is not None,
+        mfa_at=first.mfa_at,
+        reauth_at=first.reauth_at,
     )
 
 

@@ -33,6 +33,13 @@ ACTIONS = (
     "export",
     "shared_reflections_viewed",
     "cohort_changed",
+    "mfa_enrolled",
+    "mfa_passed",
+    "mfa_failed",
+    "mfa_changed",
+    "mfa_reset",
+    "reauth",
+    "reauth_failed",
 )
 
 

@@ -174,6 +174,13 @@ def load_config(
         ),
         "WTF_CSRF_TIME_LIMIT": None,
         "RESET_LINK_HOURS": _int_env("RESET_LINK_HOURS", 24, 1, 24 * 14),
+        # How long a confirmed password (and code) lets an admin make sensitive
+        # changes (roles, MFA resets, reset links) before asking again.
+        "REAUTH_MINUTES": _int_env("REAUTH_MINUTES", 10, 1, 60),
+        # The WebAuthn relying-party id (the site's host name) and origin; by
+        # default taken from the request, which suits a single host name.
+        "WEBAUTHN_RP_ID": _env("WEBAUTHN_RP_ID") or "",
+        "WEBAUTHN_ORIGIN": _env("WEBAUTHN_ORIGIN") or "",
         "SUPPORT_URL": _env("SUPPORT_URL") or "",
     }
     config.update(overrides)

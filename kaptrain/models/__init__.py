@@ -15,6 +15,7 @@ from .learning import (
     VignetteRun,
     VignetteStep,
 )
+from .mfa import Passkey, RecoveryCode, TotpCredential
 from .users import (
     ADMIN,
     AUTHOR,
@@ -54,9 +55,12 @@ __all__ = [
     "JournalEntry",
     "LoginSession",
     "ModuleVersion",
+    "Passkey",
     "PasswordResetLink",
     "QuizAttempt",
     "QuizResponse",
+    "RecoveryCode",
+    "TotpCredential",
     "UTCDateTime",
     "User",
     "UserRole",
