@@ -80,8 +80,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     init_security(app)
+    from .mail import init_mail
     from .mfa import init_mfa
 
+    init_mail(app)
     init_mfa(app)
 
 

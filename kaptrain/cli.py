@@ -190,11 +190,42 @@ def _signal_server(pidfile: Path) -> None:
     click.echo(f"Told the server (pid {pid}) to reload its workers.")
 
 
+mail_cli = AppGroup("mail", help="The outgoing mail queue.")
+
+
+@mail_cli.command("send")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+def mail_send(once: bool) -> None:
+    """Deliver queued mail; without --once, keep running and deliver as it comes."""
+    import time
+
+    from .mail import deliver_due, seconds_until_next_due
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    while True:
+        report = deliver_due(app)
+        if once:
+            click.echo(f"Sent {report.sent} message(s).")
+            if report.failed:
+                click.echo(
+                    f"{report.failed} message(s) could not be sent; they are "
+                    "retried later (the log says why).",
+                    err=True,
+                )
+                sys.exit(1)
+            return
+        if report.sent or report.failed:
+            click.echo(f"Sent {report.sent} message(s); {report.failed} failed.")
+        remaining = seconds_until_next_due()
+        time.sleep(5.0 if remaining is None else min(max(remaining, 0.5), 5.0))
+
+
 def register(app: Flask) -> None:
     from .backup import backup_command, restore_command
 
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

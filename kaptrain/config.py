@@ -111,6 +111,37 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key
 
 
+def _smtp_url() -> str | None:
+    url = _env("SMTP_URL")
+    if url is None:
+        return None
+    from .mail import SMTPSettings
+
+    try:
+        SMTPSettings.from_url(url)
+    except ValueError as error:
+        raise ConfigError(
+            f"KAPTRAIN_SMTP_URL is not usable ({error}). Use for example "
+            "smtp://user:password@mail.example.org:587 (STARTTLS), "
+            "smtps://user:password@mail.example.org:465 (TLS) or "
+            "smtp://127.0.0.1:1025 (a local development server)."
+        ) from None
+    return url
+
+
+def _mail_from() -> str:
+    from email.utils import parseaddr
+
+    value = _env("MAIL_FROM") or "kaptrain <no-reply@localhost>"
+    address = parseaddr(value)[1]
+    if "\n" in value or "\r" in value or address.count("@") != 1:
+        raise ConfigError(
+            f"KAPTRAIN_MAIL_FROM must be one address such as "
+            f"'kaptrain <no-reply@example.org>', got {value!r}."
+        )
+    return value
+
+
 def load_config(
     instance_path: Path, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -141,6 +172,8 @@ def load_config(
             f"got {redis_url!r}."
         )
     https = _bool_env("HTTPS", production)
+    smtp_url = _smtp_url()
+    mail_from = _mail_from()
 
     secret_key = overrides.get("SECRET_KEY") or _secret_key(instance_path, production)
     config: dict[str, Any] = {
@@ -182,6 +215,12 @@ def load_config(
         "WEBAUTHN_RP_ID": _env("WEBAUTHN_RP_ID") or "",
         "WEBAUTHN_ORIGIN": _env("WEBAUTHN_ORIGIN") or "",
         "SUPPORT_URL": _env("SUPPORT_URL") or "",
+        # Outgoing mail (kaptrain.mail): SMTP when set, else .eml files in MAIL_DIR.
+        "SMTP_URL": smtp_url,
+        "MAIL_FROM": mail_from,
+        "MAIL_DIR": instance_path / "mail",
+        "MAIL_RETRY_SECONDS": _int_env("MAIL_RETRY_SECONDS", 60, 1, 24 * 3600),
+        "MAIL_MAX_ATTEMPTS": _int_env("MAIL_MAX_ATTEMPTS", 10, 1, 100),
     }
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = check_database_url(

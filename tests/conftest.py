@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from kaptrain import create_app
 from kaptrain.config import check_database_url
 from kaptrain.extensions import db
+from kaptrain.mail import stop_delivery
 from kaptrain.models import ROLES, Cohort, CohortMember, User, UserRole
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,16 +121,44 @@ def app(
 ) -> Iterator[Flask]:
     """The application with a fresh, empty database."""
     url = PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
-    application = create_app(_base_config(url, **app_config))
+    config = {"MAIL_DIR": tmp_path / "mail", **app_config}
+    application = create_app(_base_config(url, **config))
     with application.app_context():
         if PG_URL:
             _truncate_all()
         else:
             db.create_all()
     yield application
+    stop_delivery(application)
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server on loopback for the whole session (aiosmtpd)."""
+    from tests.support.mail import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(app: Flask, smtp_server: Any) -> Iterator[Any]:
+    """Mail the app sends during this test, as received by a real SMTP server:
+    a list of EmailMessage with ``wait_for(n)``, ``to(address)`` and ``text(m)``."""
+    from tests.support.mail import Mailbox
+
+    box = Mailbox()
+    smtp_server.sink = box
+    smtp_server.refuse_next = 0
+    app.config["SMTP_URL"] = smtp_server.url
+    yield box
+    stop_delivery(app)
+    smtp_server.sink = None
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from .learning import (
     VignetteRun,
     VignetteStep,
 )
+from .mail import SUBJECT_MAX, OutboxMessage
 from .mfa import Passkey, RecoveryCode, TotpCredential
 from .users import (
     ADMIN,
@@ -43,6 +44,7 @@ __all__ = [
     "JOURNAL_MAX",
     "NAME_MAX",
     "ROLES",
+    "SUBJECT_MAX",
     "SUPERVISOR",
     "TRAINEE",
     "AuditEvent",
@@ -55,6 +57,7 @@ __all__ = [
     "JournalEntry",
     "LoginSession",
     "ModuleVersion",
+    "OutboxMessage",
     "Passkey",
     "PasswordResetLink",
     "QuizAttempt",

@@ -1,0 +1,1 @@
+"""Helpers shared by tests (conftest.py registers the fixtures built on them)."""
