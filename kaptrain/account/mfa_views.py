@@ -165,6 +165,8 @@ def mfa_off():  # type: ignore[no-untyped-def]
     """Turn two-step sign-in off (trainees; staff are told why they cannot)."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not mfa.is_enrolled(current_user.id):
+        return redirect(url_for("account.mfa_overview"))
     confirm = _fresh_or_confirm()
     if confirm is not None:
         return confirm

@@ -1,7 +1,7 @@
 """MFA: TOTP secrets, recovery codes, passkeys; per-session MFA and re-auth times
 
 Revision ID: a13f5e2c7d10
-Revises: c41d7e0a9b21
+Revises: a13m0c0e5e17 (sec-mail-consent's outbox; on main it followed c41d7e0a9b21)
 Create Date: 2026-12-04 18:20:00.000000
 
 """
@@ -13,7 +13,7 @@ import kaptrain.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'a13f5e2c7d10'
-down_revision = 'c41d7e0a9b21'
+down_revision = 'a13m0c0e5e17'
 branch_labels = None
 depends_on = None
 
