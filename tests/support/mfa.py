@@ -25,23 +25,27 @@ class Codes:
     """Valid, never-reused TOTP codes per secret (thread-safe)."""
 
     def __init__(self) -> None:
-        self._last: dict[str, int] = {}
+        self._last: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
-    def next(self, secret: str) -> str:
+    def next(self, secret: str, account: str = "") -> str:
+        """A code for ``secret`` that ``account`` has not used (the server
+        keeps the last step per account; demo staff share one secret)."""
         totp = pyotp.TOTP(secret)
+        key = (secret, account)
         while True:
             with self._lock:
                 now = totp.timecode(dt.datetime.now(dt.UTC))
-                step = max(now - 1, self._last.get(secret, now - 2) + 1)
+                step = max(now - 1, self._last.get(key, now - 2) + 1)
                 if step <= now + 1:
-                    self._last[secret] = step
+                    self._last[key] = step
                     return totp.generate_otp(step)
             time.sleep(1)
 
-    def mark_used(self, secret: str, step: int) -> None:
+    def mark_used(self, secret: str, step: int, account: str = "") -> None:
+        key = (secret, account)
         with self._lock:
-            self._last[secret] = max(step, self._last.get(secret, step))
+            self._last[key] = max(step, self._last.get(key, step))
 
 
 #: One per test process: secrets are unique per test user (and per live server).
