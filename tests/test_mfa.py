@@ -460,3 +460,17 @@ def test_mfa_failed_shows_on_the_audit_page(app, make_user, login, client):
     login(admin)
     page = client.get("/admin/audit?action=mfa_failed").get_data(as_text=True)
     assert supervisor.email in page and "mfa failed" in page
+
+
+def test_the_data_export_lists_second_factors_without_secrets(app, make_user):
+    from kaptrain import privacy
+
+    user = make_user("supervisor")
+    with app.app_context():
+        data = privacy.export_user_data(user.id)
+        text = str(data)
+        secret = db.session.get(TotpCredential, user.id).secret
+    assert [row["method"] for row in data["two_step_sign_in"]] == [
+        "authenticator app"
+    ]
+    assert secret not in text
