@@ -35,8 +35,13 @@ class Codes:
         key = (secret, account)
         while True:
             with self._lock:
-                now = totp.timecode(dt.datetime.now(dt.UTC))
-                step = max(now - 1, self._last.get(key, now - 2) + 1)
+                moment = dt.datetime.now(dt.UTC)
+                now = totp.timecode(moment)
+                # The previous step stays valid only until the current one
+                # ends: use it only with a few seconds to spare.
+                left = STEP_SECONDS - moment.timestamp() % STEP_SECONDS
+                oldest = now - 1 if left > 5 else now
+                step = max(oldest, self._last.get(key, oldest - 1) + 1)
                 if step <= now + 1:
                     self._last[key] = step
                     return totp.generate_otp(step)
