@@ -289,6 +289,27 @@ def test_the_header_shows_no_navigation_to_a_pending_session(client, make_user):
     assert "/admin/users" not in page and "Sign out" in page
 
 
+@pytest.mark.parametrize(
+    "app_config",
+    [{"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}],
+)
+def test_wrong_codes_are_rate_limited_per_account(app, make_user):
+    from kaptrain.auth.views import MFA_LIMIT
+
+    user = make_user("supervisor")
+    allowed = int(MFA_LIMIT.split()[0])
+    first = app.test_client()
+    _password_step(first, user)
+    for _ in range(allowed):
+        assert first.post("/login/mfa", data={"code": "00000x"}).status_code == 400
+    assert first.post("/login/mfa", data={"code": "00000x"}).status_code == 429
+    # A new session of the same account does not start a new allowance.
+    second = app.test_client()
+    _password_step(second, user)
+    response = second.post("/login/mfa", data={"code": CODES.next(user.totp_secret)})
+    assert response.status_code == 429
+
+
 # ---------------------------------------------------------------- trainees
 
 
