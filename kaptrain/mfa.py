@@ -7,8 +7,9 @@ code page (enrolled) or the enrolment page (staff not yet enrolled) and sign
 out, so every other route, staff routes included, refuses it. Passing the code
 sets ``mfa_at`` on that session row.
 
-Sensitive admin actions also ask for :func:`reauth_required`: the password, and
-a code when enrolled, confirmed in this browser within ``REAUTH_MINUTES``.
+Sensitive admin actions also ask to confirm it is still the same person
+(kaptrain.reauth): the password, and a code when enrolled, within
+``REAUTH_MINUTES``.
 
 Services own the commit. Failures a person can fix raise ``AccountError``.
 """
@@ -19,17 +20,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import pyotp
 import segno
 from flask import (
     Flask,
     abort,
-    current_app,
-    flash,
     redirect,
     request,
     url_for,
@@ -53,9 +50,6 @@ from .models import (
     User,
     utcnow,
 )
-from .passwords import verify_password
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 STAFF_ROLES = (SUPERVISOR, AUTHOR, ADMIN)
 ISSUER = "kaptrain"
@@ -413,55 +407,3 @@ def notify(user: User, subject: str, body: str) -> None:
         f"Hello {user.name},\n\n{body}\n\nIf this was not you, change your password "
         "and tell an administrator.\n",
     )
-
-
-# -------------------------------------------------------------- re-authentication
-
-
-def reauth_is_fresh(user: Any) -> bool:
-    at = getattr(user, "reauth_at", None)
-    if at is None:
-        return False
-    window = dt.timedelta(minutes=current_app.config["REAUTH_MINUTES"])
-    return utcnow() - at <= window
-
-
-def reauthenticate(user: User, password: str, code: str) -> None:
-    """Confirm it is still the account holder: password, and a code if enrolled."""
-    if not verify_password(user.password_hash, password):
-        db.session.rollback()
-        audit.record("reauth_failed", actor=user, subject=user, detail="password")
-        db.session.commit()
-        raise AccountError("password", "That is not your password. Try again.")
-    if is_enrolled(user.id):
-        if not code.strip():
-            raise AccountError(
-                "code", "Enter the 6-digit code from your authenticator app."
-            )
-        check_code(user, code)
-    mark_session(user, mfa=is_enrolled(user.id))
-    audit.record("reauth", actor=user, subject=user)
-    db.session.commit()
-
-
-def reauth_required(back: str) -> Callable[[F], F]:
-    """Refuse a sensitive change (any method but GET) unless the person confirmed
-    it is them within the last ``REAUTH_MINUTES``; send them to confirm, then
-    back to ``back`` (an endpoint taking this view's URL arguments)."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if request.method != "GET" and not reauth_is_fresh(current_user):
-                flash(
-                    "For this change, first confirm it is you. Then make the "
-                    "change again.",
-                    "info",
-                )
-                back_url = url_for(back, **(request.view_args or {}))
-                return redirect(url_for("account.reauth", next=back_url))
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator

@@ -21,6 +21,7 @@ from ..accounts import AccountError, current_account
 from ..auth.forms import ConfirmForm, EnrolForm, ReauthForm
 from ..auth.views import safe_next
 from ..extensions import limiter
+from ..reauth import reauth_is_fresh, reauthenticate
 from . import bp
 
 _SETUP_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key name
@@ -45,7 +46,7 @@ def mfa_overview():  # type: ignore[no-untyped-def]
         staff=mfa.is_staff(current_user),
         codes_left=mfa.recovery_codes_left(current_user.id) if enrolled else 0,
         passkeys=passkeys.list_passkeys(current_user.id) if enrolled else [],
-        reauth_fresh=mfa.reauth_is_fresh(current_user),
+        reauth_fresh=reauth_is_fresh(current_user),
         confirm=ConfirmForm(),
     )
 
@@ -115,7 +116,7 @@ def reauth():  # type: ignore[no-untyped-def]
     enrolled = mfa.is_enrolled(current_user.id)
     if form.validate_on_submit():
         try:
-            mfa.reauthenticate(
+            reauthenticate(
                 current_account(), form.password.data or "", form.code.data or ""
             )
         except AccountError as error:
@@ -131,7 +132,7 @@ def reauth():  # type: ignore[no-untyped-def]
 
 def _fresh_or_confirm():  # type: ignore[no-untyped-def]
     """None when re-authentication is fresh, else the redirect to confirm."""
-    if mfa.reauth_is_fresh(current_user):
+    if reauth_is_fresh(current_user):
         return None
     flash("First confirm it is you. Then make the change again.", "info")
     return redirect(

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from .. import accounts, audit, mfa
+from .. import accounts, audit, mfa, reauth
 from ..access import roles_required
 from ..auth.forms import ConfirmForm
 from ..extensions import db
@@ -93,7 +93,7 @@ def create_user():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
-@mfa.reauth_required("admin.user_detail")
+@reauth.reauth_required("admin.user_detail")
 def user_detail(user_id: int):  # type: ignore[no-untyped-def]
     """One user's roles, with a form to change them."""
     user = db.session.get(User, user_id) or abort(404)
@@ -116,13 +116,13 @@ def user_detail(user_id: int):  # type: ignore[no-untyped-def]
         form=form,
         confirm=ConfirmForm(),
         mfa_enrolled=mfa.is_enrolled(user.id),
-        reauth_fresh=mfa.reauth_is_fresh(current_user),
+        reauth_fresh=reauth.reauth_is_fresh(current_user),
     )
 
 
 @bp.post("/users/<int:user_id>/active")
 @roles_required(ADMIN)
-@mfa.reauth_required("admin.user_detail")
+@reauth.reauth_required("admin.user_detail")
 def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
     """Deactivate (ending all sessions) or reactivate an account."""
     user = db.session.get(User, user_id) or abort(404)
@@ -149,7 +149,7 @@ def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/reset-link")
 @roles_required(ADMIN)
-@mfa.reauth_required("admin.user_detail")
+@reauth.reauth_required("admin.user_detail")
 def reset_link(user_id: int):  # type: ignore[no-untyped-def]
     """Issue a one-time password-reset link to hand to the user."""
     user = db.session.get(User, user_id) or abort(404)
@@ -166,7 +166,7 @@ def reset_link(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/mfa-reset")
 @roles_required(ADMIN)
-@mfa.reauth_required("admin.user_detail")
+@reauth.reauth_required("admin.user_detail")
 def mfa_reset(user_id: int):  # type: ignore[no-untyped-def]
     """Remove someone's second factors (lost device); they are told by e-mail."""
     user = db.session.get(User, user_id) or abort(404)

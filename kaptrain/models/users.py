@@ -148,7 +148,7 @@ class LoginSession(db.Model):
     #: When this browser passed the second factor (None: not yet, or not needed).
     mfa_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: When the person last confirmed their password (and code) in this browser,
-    #: for actions that ask again (kaptrain.mfa.reauth_required).
+    #: for actions that ask again (kaptrain.reauth.reauth_required).
     reauth_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
