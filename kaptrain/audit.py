@@ -33,6 +33,12 @@ ACTIONS = (
     "export",
     "shared_reflections_viewed",
     "cohort_changed",
+    "password_reset_requested",
+    "member_invited",
+    "invitation_accepted",
+    "invitation_declined",
+    "invitation_withdrawn",
+    "member_assigned",
     "mfa_enrolled",
     "mfa_passed",
     "mfa_failed",
@@ -41,6 +47,15 @@ ACTIONS = (
     "reauth",
     "reauth_failed",
 )
+
+# Most privileged first: an event names the actor's highest role.
+_ROLE_ORDER = ("admin", "supervisor", "author", "trainee")
+
+
+def role_of(actor: object) -> str:
+    """The most privileged role of ``actor`` (a User or the session user)."""
+    roles = getattr(actor, "roles", frozenset())
+    return next((role for role in _ROLE_ORDER if role in roles), "")
 
 
 def record(
@@ -59,6 +74,7 @@ def record(
         action=action,
         actor_id=actor.id if actor else None,
         actor_label=actor.email if actor else "",
+        actor_role=role_of(actor) if actor else "",
         subject_id=subject.id if subject else None,
         subject_label=subject.email if subject else subject_label,
         ip=ip,

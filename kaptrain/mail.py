@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, render_template
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
@@ -48,25 +48,44 @@ IDLE_SECONDS = 300
 MAX_BACKOFF_SECONDS = 6 * 60 * 60
 
 
+def is_mail_address(text: str) -> bool:
+    """Is ``text`` exactly one address that a mail header can carry as is?
+
+    Forms check this so a person hears at once that an address cannot be used
+    (``a,b@x.org`` would otherwise be read by mail software as two recipients).
+    """
+    address = text.strip()
+    return (
+        bool(address)
+        and not any(ch.isspace() for ch in address)
+        and address.count("@") == 1
+        and parseaddr(address)[1] == address
+    )
+
+
 def send_mail(to: str, subject: str, body: str) -> None:
     """Queue a plain-text message to ``to`` in the current transaction.
 
     Delivery happens after the caller commits, in the background; problems with
-    the mail server are logged and retried, never raised here. ``to`` must be a
-    single address (a ValueError otherwise: that is a bug in the caller).
+    the mail server are logged and retried, never raised here. An address that
+    is not one usable address (forms refuse those; an old account might hold
+    one) is logged and not queued.
     """
-    address = to.strip()
-    if (
-        not address
-        or any(ch.isspace() for ch in address)
-        or address.count("@") != 1
-        or parseaddr(address)[1] != address
-    ):
-        raise ValueError(f"not a single e-mail address: {to!r}")
+    if not is_mail_address(to):
+        log.warning("mail not queued: %r is not a single usable address", to)
+        return
     # Headers cannot hold line breaks; one in a subject would end the header.
     clean_subject = " ".join(subject.split())[:SUBJECT_MAX]
-    db.session.add(OutboxMessage(recipient=address, subject=clean_subject, body=body))
+    db.session.add(
+        OutboxMessage(recipient=to.strip(), subject=clean_subject, body=body)
+    )
     db.session.info[_PENDING] = True
+
+
+def send_template(to: str, subject: str, template: str, **context: Any) -> None:
+    """``send_mail`` with the body rendered from ``templates/mail/<template>.txt``
+    (plain text: Jinja does not autoescape .txt templates)."""
+    send_mail(to, subject, render_template(f"mail/{template}.txt", **context))
 
 
 def _after_commit(session: Session) -> None:

@@ -385,8 +385,8 @@ def admin_reset(actor: User, user: User) -> None:
     notify(
         user,
         "Your kaptrain two-step sign-in was reset",
-        f"An administrator ({actor.name}) reset two-step sign-in on your kaptrain "
-        "account and signed it out everywhere. "
+        "An administrator reset two-step sign-in on your kaptrain account and "
+        "signed it out everywhere. "
         + (
             "At your next sign-in you will set up an authenticator app again."
             if is_staff(user)

@@ -33,12 +33,14 @@ from .models import (
     AuditEvent,
     Certificate,
     Cohort,
+    CohortInvitation,
     CohortMember,
     EvaluationResponse,
     ItemProgress,
     JournalComment,
     JournalEntry,
     LoginSession,
+    OutboxMessage,
     Passkey,
     PasswordResetLink,
     QuizAttempt,
@@ -185,7 +187,9 @@ def export_user_data(user_id: int) -> dict[str, Any]:
                 **_row(entry, exclude=mine),
                 "comments": [
                     {
-                        **_row(c, exclude={"entry_id"}),
+                        # The commenter by name, as the journal page shows
+                        # them, not by account id.
+                        **_row(c, exclude={"entry_id", "author_id"}),
                         "author_name": c.author.name if c.author else None,
                     }
                     for c in entry.comments
@@ -219,7 +223,11 @@ def export_user_data(user_id: int) -> dict[str, Any]:
             )
         ],
         "password_reset_links": [
-            _row(row, exclude={"token_hash", "user_id"})
+            {
+                **_row(row, exclude={"token_hash", "user_id", "issued_by_id"}),
+                # Who started it by role, never the administrator's id.
+                "started_by": _started_by(row.issued_by_id, user_id),
+            }
             for row in _all(
                 select(PasswordResetLink)
                 .where(PasswordResetLink.user_id == user_id)
@@ -227,7 +235,53 @@ def export_user_data(user_id: int) -> dict[str, Any]:
             )
         ],
         "two_step_sign_in": _second_factors(user_id),
-        "audit_events": [_row(event) for event in events],
+        "cohort_invitations": [
+            {
+                "cohort_name": name,
+                "status": invitation.status,
+                "created_at": _value(invitation.created_at),
+                "answered_at": _value(invitation.answered_at),
+            }
+            for invitation, name in db.session.execute(
+                select(CohortInvitation, Cohort.name)
+                .join(Cohort, Cohort.id == CohortInvitation.cohort_id)
+                .where(CohortInvitation.email == user.email)
+                .order_by(CohortInvitation.created_at, CohortInvitation.id)
+            )
+        ],
+        "shared_reflections_seen": [
+            {
+                "at": _value(event.at),
+                "role": event.actor_role or "staff",
+                "where": event.detail,
+            }
+            for event in events
+            if event.action == "shared_reflections_viewed"
+            and event.subject_id == user.id
+            and event.actor_id != user.id
+        ],
+        "audit_events": [_audit_row(event, user) for event in events],
+    }
+
+
+def _started_by(issuer_id: int | None, user_id: int) -> str:
+    if issuer_id == user_id:
+        return "you"
+    return "administrator" if issuer_id is not None else "a deleted account"
+
+
+def _audit_row(event: AuditEvent, user: User) -> dict[str, Any]:
+    """An audit event as the person may see it: their own actions in full; what
+    others did to them by the actor's role and the time, never the actor's id,
+    e-mail address or IP address (those are the other person's data)."""
+    if event.actor_id == user.id:
+        return _row(event)
+    return {
+        "id": event.id,
+        "at": _value(event.at),
+        "action": event.action,
+        "actor_role": event.actor_role or None,
+        "detail": event.detail,
     }
 
 
@@ -406,6 +460,18 @@ def delete_account(user: User) -> str:
         update(AuditEvent)
         .where(AuditEvent.detail.contains(email, autoescape=True))
         .values(detail=func.replace(AuditEvent.detail, email, label))
+        .execution_options(synchronize_session=False)
+    )
+    # Rows keyed by the address rather than the account: invitations to it and
+    # mail queued or sent to it.
+    db.session.execute(
+        delete(CohortInvitation)
+        .where(CohortInvitation.email == email)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.recipient == email)
         .execution_options(synchronize_session=False)
     )
     db.session.expunge(user)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,8 @@ def _base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "CONTENT_AUTO_RELOAD": False,
         "MODULES_DIR": ROOT / "modules",
         "SERVER_NAME": None,
+        # Development mail goes to files; never into the project's instance/.
+        "MAIL_DIR": Path(tempfile.mkdtemp(prefix="kaptrain-test-mail-")),
     }
     config.update(extra)
     return config

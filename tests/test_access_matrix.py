@@ -188,7 +188,9 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One app and world for every cell of the matrix."""
     tmp = tmp_path_factory.mktemp("matrix")
     with _module_database(tmp) as url:
-        application = create_app(_base_config(url, **fixture_config(tmp)))
+        application = create_app(
+            _base_config(url, MAIL_DIR=tmp / "mail", **fixture_config(tmp))
+        )
         with application.app_context():
             db.create_all()
         yield build_world(application)
@@ -257,7 +259,48 @@ def fresh_reset_token(w: World) -> dict[str, Any]:
         user = add_user(("trainee",))
         issuer = db.session.get(User, w.users["admin"].id)
         target = db.session.get(User, user.id)
-        return {"token": issue_reset_link(issuer, target)}
+        token = issue_reset_link(issuer, target)
+        db.session.commit()
+        return {"token": token}
+
+
+def fresh_register_token(w: World) -> dict[str, Any]:
+    """The e-mailed link of step two of registering, for a new address."""
+    from kaptrain.accounts import _register_serializer
+
+    email = fresh_email(w)["email"]
+    with w.app.app_context(), w.app.test_request_context():
+        token = _register_serializer().dumps(
+            {"c": w.cohort_id, "e": email, "n": "Linked Person"}
+        )
+    return {"token": token}
+
+
+def fresh_invitation_for_a(w: World) -> dict[str, Any]:
+    """A pending invitation of A's address to the other cohort."""
+    from kaptrain.models import CohortInvitation
+
+    with w.app.app_context():
+        db.session.execute(
+            CohortInvitation.__table__.delete().where(
+                CohortInvitation.email == w.a.email
+            )
+        )
+        row = CohortInvitation(cohort_id=w.other_cohort_id, email=w.a.email)
+        db.session.add(row)
+        db.session.commit()
+        return {"invitation": row.id}
+
+
+def fresh_invitation(w: World) -> dict[str, Any]:
+    """A pending invitation of a new address to A's cohort (to be withdrawn)."""
+    from kaptrain.models import CohortInvitation
+
+    with w.app.app_context():
+        row = CohortInvitation(cohort_id=w.cohort_id, email=fresh_email(w)["email"])
+        db.session.add(row)
+        db.session.commit()
+        return {"invitation": row.id}
 
 
 def fresh_email(_w: World) -> dict[str, Any]:
@@ -380,9 +423,33 @@ TABLE: tuple[Route, ...] = (
             "invite_code": w.invite_code(),
             "name": "New Person",
             "email": p["email"],
-            "password": NEW_PASSWORD,
-            "confirm": NEW_PASSWORD,
         },
+        ok=(200,),  # "check your e-mail" (issue 13)
+        prepare=fresh_email,
+    ),
+    Route(
+        "/register/confirm/<token>",
+        "GET",
+        lambda _w, p: f"/register/confirm/{p['token']}",
+        ANONYMOUS_ONLY,
+        prepare=fresh_register_token,
+    ),
+    Route(
+        "/register/confirm/<token>",
+        "POST",
+        lambda _w, p: f"/register/confirm/{p['token']}",
+        cells(OK, 302, 302, 302, 302, 302, 302),
+        data=lambda _w, _p: {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        prepare=fresh_register_token,
+    ),
+    Route("/forgot", "GET", _const("/forgot"), PUBLIC),
+    Route(
+        "/forgot",
+        "POST",
+        _const("/forgot"),
+        PUBLIC,
+        data=lambda _w, p: {"email": p["email"]},
+        ok=(200,),
         prepare=fresh_email,
     ),
     Route(
@@ -414,6 +481,14 @@ TABLE: tuple[Route, ...] = (
     Route("/account/data.json", "GET", _const("/account/data.json"), SIGNED_IN),
     Route("/account/data.zip", "GET", _const("/account/data.zip"), SIGNED_IN),
     Route("/account/delete", "GET", _const("/account/delete"), SIGNED_IN),
+    Route(
+        "/account/invitations/<int:invitation_id>/<any(accept, decline):answer>",
+        "POST",
+        lambda _w, p: f"/account/invitations/{p['invitation']}/decline",
+        # Only the invited trainee; nobody else learns the invitation exists.
+        cells(LOGIN, OK, 404, 404, 404, 404, 404),
+        prepare=fresh_invitation_for_a,
+    ),
     Route(
         "/account/delete",
         "POST",
@@ -666,11 +741,13 @@ TABLE: tuple[Route, ...] = (
         data=lambda w, _p: {f"entry-{w.shared_entry_id}-body": "Thank you."},
     ),
     Route(
-        TRAINEE_URL + "/reset-link",
+        COHORT + "/invitations/<int:invitation_id>/withdraw",
         "POST",
-        lambda w, _p: f"/supervise/trainees/{w.a.id}/reset-link",
+        lambda w, p: (
+            f"/supervise/cohorts/{w.cohort_id}/invitations/{p['invitation']}/withdraw"
+        ),
         A_SUPERVISOR,
-        ok=(200,),
+        prepare=fresh_invitation,
     ),
     Route(
         "/supervise/modules/<module_id>/analysis",
@@ -710,7 +787,6 @@ TABLE: tuple[Route, ...] = (
         _const("/admin/users"),
         ADMIN,
         data=lambda _w, p: {"name": "Made", "email": p["email"], "roles": ["trainee"]},
-        ok=(200,),
         prepare=fresh_email,
     ),
     Route(
@@ -734,11 +810,19 @@ TABLE: tuple[Route, ...] = (
         prepare=fresh_account,
     ),
     Route(
-        "/admin/users/<int:user_id>/reset-link",
+        "/admin/users/<int:user_id>/reset-email",
         "POST",
-        lambda w, _p: f"/admin/users/{w.a.id}/reset-link",
+        lambda _w, p: f"/admin/users/{p['user']}/reset-email",
         ADMIN,
-        ok=(200,),
+        prepare=fresh_account,
+    ),
+    Route(
+        "/admin/users/<int:user_id>/cohorts",
+        "POST",
+        lambda _w, p: f"/admin/users/{p['user']}/cohorts",
+        ADMIN,
+        data=lambda w, _p: {"cohort": str(w.other_cohort_id)},
+        prepare=fresh_account,
     ),
     Route(
         "/admin/users/<int:user_id>/mfa-reset",
@@ -880,22 +964,47 @@ def _db(w: World, model: type[Any], ident: int) -> Any:
         return row
 
 
+def _mailed_link(w: World, address: str, prefix: str) -> str:
+    """The path starting with ``prefix`` in the latest mail to ``address``, as
+    written to the shared app's development mail folder."""
+    import re
+    import time
+
+    folder = Path(w.app.config["MAIL_DIR"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for path in sorted(folder.glob("*.eml"), reverse=True):
+            text = path.read_text(encoding="utf-8").replace("=\n", "")
+            if f"To: {address}" in text:
+                match = re.search(rf"http://localhost({prefix}\S+)", text)
+                assert match, text
+                return match.group(1)
+        time.sleep(0.05)
+    raise AssertionError(f"no mail to {address} in {folder}")
+
+
 def test_register_ignores_role_user_and_cohort_fields(shared: World) -> None:
     email = fresh_email(shared)["email"]
     client = signed_in_client(shared, None)
+    extra = {
+        "role": "admin",
+        "roles": ["admin", "supervisor"],
+        "user_id": str(shared.a.id),
+        "cohort_id": str(shared.other_cohort_id),
+    }
     response = client.post(
         "/register",
         data={
             "invite_code": shared.invite_code(),
             "name": "Eve Extra",
             "email": email,
-            "password": NEW_PASSWORD,
-            "confirm": NEW_PASSWORD,
-            "role": "admin",
-            "roles": ["admin", "supervisor"],
-            "user_id": str(shared.a.id),
-            "cohort_id": str(shared.other_cohort_id),
+            **extra,
         },
+    )
+    assert response.status_code == 200
+    link = _mailed_link(shared, email, "/register/confirm/")
+    response = client.post(
+        link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, **extra}
     )
     assert response.status_code == 302
     with shared.app.app_context():
@@ -940,6 +1049,8 @@ def test_add_member_ignores_cohort_id(shared: World) -> None:
         data={"email": account["email"], "cohort_id": shared.other_cohort_id},
     )
     assert response.status_code == 302
+    from kaptrain.models import CohortInvitation
+
     with shared.app.app_context():
         cohorts = set(
             db.session.execute(
@@ -948,7 +1059,15 @@ def test_add_member_ignores_cohort_id(shared: World) -> None:
                 )
             ).scalars()
         )
-    assert cohorts == {shared.cohort_id}
+        invited = set(
+            db.session.execute(
+                select(CohortInvitation.cohort_id).where(
+                    CohortInvitation.email == account["email"]
+                )
+            ).scalars()
+        )
+    # Issue 13: an invitation to this cohort only; no membership until accepted.
+    assert (cohorts, invited) == (set(), {shared.cohort_id})
 
 
 def test_admin_roles_form_ignores_user_id(shared: World) -> None:

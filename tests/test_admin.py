@@ -127,14 +127,23 @@ def test_navigation_marks_the_current_page(client, make_user, login):
 # --- users and roles ---------------------------------------------------------
 
 
-def test_admin_creates_a_user_and_gets_a_one_time_link(app, client, make_user, login):
+# Issue 13: the set-up link goes to the new account's holder, not the admin.
+def test_admin_creates_a_user_who_gets_a_one_time_link_by_mail(
+    app, client, make_user, login, mailbox
+):
     login(make_user("admin"))
     response = client.post(
         "/admin/users",
         data={"name": "Sam Ortiz", "email": "Sam@Example.org", "roles": ["supervisor"]},
+        follow_redirects=True,
     )
     assert response.status_code == 200
-    assert "/reset/" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Account created for sam@example.org" in page
+    assert "/reset/" not in page
+    (mail,) = mailbox.wait_for(1)
+    assert mail["To"] == "sam@example.org"
+    assert "/reset/" in mailbox.text(mail)
     with app.app_context():
         user = db.session.scalars(
             select(User).where(User.email == "sam@example.org")
@@ -203,10 +212,18 @@ def test_extra_fields_cannot_change_roles_elsewhere(app, client, make_user, logi
 # --- reset links ---------------------------------------------------------------
 
 
-def _issue_link(client, user_id: int) -> str:  # type: ignore[no-untyped-def]
-    page = client.post(f"/admin/users/{user_id}/reset-link").get_data(as_text=True)
-    match = re.search(r"http://localhost(/reset/[A-Za-z0-9_\-]+)", page)
-    assert match, page
+# Issue 13: the admin no longer sees the link; it goes to the holder by e-mail.
+def _issue_link(client, user_id: int, mailbox) -> str:  # type: ignore[no-untyped-def]
+    before = sum("Reset your" in str(m["Subject"]) for m in mailbox)
+    response = client.post(f"/admin/users/{user_id}/reset-email", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "A password-reset e-mail was sent" in page
+    assert "/reset/" not in page
+    message = mailbox.wait_for_subject("Reset your", before + 1)
+    match = re.search(
+        r"http://localhost(/reset/[A-Za-z0-9_\-]+)", mailbox.text(message)
+    )
+    assert match, mailbox.text(message)
     return match.group(1)
 
 
@@ -214,11 +231,11 @@ def _reset(client, path: str, password: str = NEW_PASSWORD):  # type: ignore[no-
     return client.post(path, data={"password": password, "confirm": password})
 
 
-def test_reset_link_works_once(app, make_user):
+def test_reset_link_works_once(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client = app.test_client()
     sign_in(admin_client, admin, PASSWORD)
-    path = _issue_link(admin_client, user.id)
+    path = _issue_link(admin_client, user.id, mailbox)
     visitor = app.test_client()
     assert visitor.get(path).status_code == 200
     response = _reset(visitor, path)
@@ -236,11 +253,11 @@ def test_reset_link_works_once(app, make_user):
         )
 
 
-def test_reset_link_expires(app, make_user):
+def test_reset_link_expires(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client = app.test_client()
     sign_in(admin_client, admin, PASSWORD)
-    path = _issue_link(admin_client, user.id)
+    path = _issue_link(admin_client, user.id, mailbox)
     with app.app_context():
         link = db.session.scalars(select(PasswordResetLink)).one()
         assert link.expires_at - utcnow() <= dt.timedelta(hours=24)
@@ -253,11 +270,11 @@ def test_reset_link_expires(app, make_user):
     assert _reset(visitor, path).status_code == 404
 
 
-def test_reset_link_with_a_weak_password_keeps_the_link_usable(app, make_user):
+def test_reset_link_with_a_weak_password_keeps_the_link_usable(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client = app.test_client()
     sign_in(admin_client, admin, PASSWORD)
-    path = _issue_link(admin_client, user.id)
+    path = _issue_link(admin_client, user.id, mailbox)
     visitor = app.test_client()
     response = _reset(visitor, path, "password1")
     assert "one of the most common passwords" in response.get_data(as_text=True)
@@ -269,21 +286,23 @@ def test_unknown_reset_token_is_404(client, token):
     assert client.get(f"/reset/{token}").status_code == 404
 
 
-def test_reset_ends_the_users_sessions(app, make_user):
+def test_reset_ends_the_users_sessions(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client, user_client = app.test_client(), app.test_client()
     sign_in(admin_client, admin, PASSWORD)
     sign_in(user_client, user, PASSWORD)
-    path = _issue_link(admin_client, user.id)
+    path = _issue_link(admin_client, user.id, mailbox)
     _reset(app.test_client(), path)
     assert user_client.get("/account/password").status_code == 302
     assert admin_client.get("/admin/users").status_code == 200
 
 
-def test_only_a_hash_of_the_reset_token_is_stored(app, client, make_user, login):
+def test_only_a_hash_of_the_reset_token_is_stored(
+    app, client, make_user, login, mailbox
+):
     user = make_user()
     login(make_user("admin"))
-    token = _issue_link(client, user.id).rsplit("/", 1)[1]
+    token = _issue_link(client, user.id, mailbox).rsplit("/", 1)[1]
     with app.app_context():
         stored = db.session.scalars(select(PasswordResetLink.token_hash)).one()
     assert token not in stored and len(stored) == 64
@@ -301,7 +320,7 @@ def _events(app) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
 
 
 def test_audit_log_records_the_account_events_and_never_a_password(
-    app, make_user, caplog
+    app, make_user, caplog, mailbox
 ):
     caplog.set_level("DEBUG")
     admin, user = make_user("admin"), make_user(email="pat@example.org")
@@ -318,7 +337,7 @@ def test_audit_log_records_the_account_events_and_never_a_password(
     )
     user_client.post("/logout")
     admin_client.post(f"/admin/users/{user.id}", data={"roles": ["supervisor"]})
-    path = _issue_link(admin_client, user.id)
+    path = _issue_link(admin_client, user.id, mailbox)
     final_password = "violet-harbour-drum-03"
     _reset(app.test_client(), path, final_password)
 

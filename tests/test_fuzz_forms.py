@@ -118,7 +118,29 @@ def test_password_reset(
                 db.session.get(User, world.admin.id),
                 db.session.get(User, world.peer.id),
             )
+            db.session.commit()  # issue_reset_link leaves the commit to its caller
     ok(client.post(f"/reset/{quote(token, safe='')}", data=data))
+
+
+@FUZZ
+@given(data=form("password", "confirm"), token=st.one_of(text, st.just("real")))
+def test_register_confirm(
+    app: Flask, client: FlaskClient, world: World, data: dict[str, Any], token: str
+) -> None:
+    if token == "real":
+        from kaptrain.accounts import _register_serializer
+
+        with app.test_request_context():
+            token = _register_serializer().dumps(
+                {"c": world.cohort.id, "e": "fuzz@example.org", "n": "Fuzz"}
+            )
+    ok(client.post(f"/register/confirm/{quote(token, safe='')}", data=data))
+
+
+@FUZZ
+@given(data=form("email"))
+def test_forgot_password(client: FlaskClient, data: dict[str, Any]) -> None:
+    ok(client.post("/forgot", data=data))
 
 
 @FUZZ
@@ -406,7 +428,7 @@ def test_admin_create_user(
         max_size=5,
     ),
     user=st.one_of(big_id, st.just(-1)),
-    action=st.sampled_from(["", "/active", "/reset-link"]),
+    action=st.sampled_from(["", "/active", "/reset-email", "/cohorts"]),
 )
 def test_admin_user_forms(
     as_: Callable[[str], FlaskClient],
@@ -416,7 +438,12 @@ def test_admin_user_forms(
     action: str,
 ) -> None:
     user_id = world.trainee.id if user == -1 else user
-    ok(as_("admin").post(f"/admin/users/{user_id}{action}", data={"roles": roles}))
+    ok(
+        as_("admin").post(
+            f"/admin/users/{user_id}{action}",
+            data={"roles": roles, "cohort": roles[0] if roles else ""},
+        )
+    )
 
 
 @FUZZ

@@ -409,7 +409,7 @@ def test_role_changes_need_a_recent_confirmation(app, client, make_user, login):
     assert [e.detail for e in _events(app, "reauth_failed")] == ["password"]
 
 
-@pytest.mark.parametrize("action", ["mfa-reset", "reset-link", "active"])
+@pytest.mark.parametrize("action", ["mfa-reset", "reset-email", "active"])
 def test_other_sensitive_admin_actions_need_a_recent_confirmation(
     app, client, make_user, login, action
 ):

@@ -18,7 +18,7 @@ world = support.world
 MODULE = "complete-module"
 
 
-def _routes(w: World) -> list[tuple[str, str, dict[str, Any]]]:
+def _routes(w: World, invitation: int) -> list[tuple[str, str, dict[str, Any]]]:
     a, t, e = w.cohort.id, w.trainee.id, w.shared_entry_id
     return [
         ("GET", f"/supervise/cohorts/{a}", {}),
@@ -38,8 +38,21 @@ def _routes(w: World) -> list[tuple[str, str, dict[str, Any]]]:
             f"/supervise/trainees/{t}/entries/{e}/comments",
             {f"entry-{e}-body": "Thank you."},
         ),
-        ("POST", f"/supervise/trainees/{t}/reset-link", {}),
+        # Issue 13 removed the supervisors' reset link and added invitations.
+        ("POST", f"/supervise/cohorts/{a}/invitations/{invitation}/withdraw", {}),
     ]
+
+
+def _invitation(app: Flask, w: World) -> int:
+    """A pending invitation to the supervised cohort (for the withdraw route)."""
+    from kaptrain.extensions import db
+    from kaptrain.models import CohortInvitation
+
+    with app.app_context():
+        row = CohortInvitation(cohort_id=w.cohort.id, email="invited@example.org")
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
 
 ROUTE_COUNT = 14
@@ -70,6 +83,7 @@ def _call(client: FlaskClient, method: str, url: str, data: dict[str, Any]) -> A
     ],
 )
 def test_route_matrix(
+    app: Flask,
     client: FlaskClient,
     login: Callable[..., Any],
     world: World,
@@ -80,7 +94,7 @@ def test_route_matrix(
     if who != "anonymous":
         login(getattr(world, who))
     wrong = []
-    for method, url, data in _routes(world):
+    for method, url, data in _routes(world, _invitation(app, world)):
         response = _call(client, method, url, data)
         allowed = (200,) if method == "GET" else (200, 302)
         ok = (

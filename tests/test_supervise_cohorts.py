@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kaptrain.extensions import db
-from kaptrain.models import AuditEvent, Cohort, CohortMember
+from kaptrain.models import AuditEvent, Cohort, CohortInvitation, CohortMember
 from tests import test_supervise_support as support
+from tests.conftest import PASSWORD
 from tests.test_supervise_support import World
 
 app_config = support.app_config
@@ -98,32 +99,124 @@ def test_regenerate_invite_code(
     assert after in html and before not in html
 
 
-def test_add_member_by_email(
-    app: Flask, client: FlaskClient, login: Callable[..., Any], world: World
+def _invitations(app: Flask, cohort_id: int) -> dict[str, str]:
+    with app.app_context():
+        return dict(
+            db.session.execute(
+                select(CohortInvitation.email, CohortInvitation.status).where(
+                    CohortInvitation.cohort_id == cohort_id
+                )
+            ).all()
+        )
+
+
+# Issue 13 changed adding a member: it is an invitation the trainee accepts.
+def test_add_member_by_email_invites_and_the_trainee_joins_by_accepting(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[..., Any],
+    world: World,
+    mailbox: Any,
 ) -> None:
     login(world.supervisor)
     response = client.post(
         f"/supervise/cohorts/{world.cohort.id}/members",
         data={"email": world.outsider.email.upper()},
+        follow_redirects=True,
     )
-    assert response.status_code == 302
+    assert f"Invitation sent to {world.outsider.email}" in response.get_data(
+        as_text=True
+    )
+    assert world.outsider.id not in _members(app, world.cohort.id)
+    # Not yet visible: nothing of theirs until they accept.
+    assert client.get(f"/supervise/trainees/{world.outsider.id}").status_code == 404
+    (mail,) = mailbox.wait_for(1)
+    assert mail["To"] == world.outsider.email
+    assert "Sam Supervisor invited you" in mail["Subject"]
+
+    trainee = app.test_client()
+    trainee.post("/login", data={"email": world.outsider.email, "password": PASSWORD})
+    home = trainee.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "Cohort invitations" in home and world.cohort.name in home
+    with app.app_context():
+        invitation_id = db.session.execute(
+            select(CohortInvitation.id).where(
+                CohortInvitation.email == world.outsider.email
+            )
+        ).scalar_one()
+    accept = f"/account/invitations/{invitation_id}/accept"
+    assert trainee.post(accept).status_code == 302
+    assert trainee.post(accept).status_code == 404  # answered once
     assert world.outsider.id in _members(app, world.cohort.id)
     # Now visible: the supervisor may open the trainee's page.
     assert client.get(f"/supervise/trainees/{world.outsider.id}").status_code == 200
 
 
-def test_add_unknown_email_explains_and_keeps_text(
-    client: FlaskClient, login: Callable[..., Any], world: World
+@pytest.mark.parametrize(
+    "who", ["outsider", "nobody", "author", "admin", "other_supervisor"]
+)
+def test_add_member_answers_the_same_for_every_address(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[..., Any],
+    world: World,
+    who: str,
 ) -> None:
+    """Issue 13 (account enumeration): unknown addresses and staff accounts get
+    the answer a trainee's address gets; only trainees can ever join."""
+    email = "nobody@example.org" if who == "nobody" else getattr(world, who).email
     login(world.supervisor)
     response = client.post(
         f"/supervise/cohorts/{world.cohort.id}/members",
-        data={"email": "nobody@example.org"},
+        data={"email": email},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    answer = (
+        f"Invitation sent to {email}. They join {world.cohort.name} when they "
+        "accept it; until then you see nothing of theirs."
+    )
+    assert answer in html.replace("&#39;", "'")
+    assert "not a trainee" not in html and "No account" not in html
+    assert _invitations(app, world.cohort.id) == {email: "pending"}
+    listed = html[html.index("Invitations waiting") :]
+    assert email in listed
+    if who != "nobody":
+        assert getattr(world, who).id not in _members(app, world.cohort.id)
+
+
+@pytest.mark.parametrize("who", ["author", "other_supervisor"])
+def test_staff_cannot_accept_an_invitation(
+    app: Flask, client: FlaskClient, login: Callable[..., Any], world: World, who: str
+) -> None:
+    login(world.supervisor)
+    client.post(
+        f"/supervise/cohorts/{world.cohort.id}/members",
+        data={"email": getattr(world, who).email},
+    )
+    with app.app_context():
+        invitation_id = db.session.execute(select(CohortInvitation.id)).scalar_one()
+    staff = app.test_client()
+    staff.post(
+        "/login", data={"email": getattr(world, who).email, "password": PASSWORD}
+    )
+    assert staff.post(f"/account/invitations/{invitation_id}/accept").status_code == 404
+    assert getattr(world, who).id not in _members(app, world.cohort.id)
+
+
+@pytest.mark.parametrize("typed", ["not-mail", "a,b@example.org"])
+def test_add_member_with_a_malformed_address_explains_and_keeps_text(
+    client: FlaskClient, login: Callable[..., Any], world: World, typed: str
+) -> None:
+    login(world.supervisor)
+    response = client.post(
+        f"/supervise/cohorts/{world.cohort.id}/members", data={"email": typed}
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "No account uses nobody@example.org" in html
-    assert 'value="nobody@example.org"' in html
+    assert "Enter an e-mail address, like name@example.org." in html
+    assert f'value="{typed}"' in html
 
 
 def test_add_existing_member_says_so(
@@ -137,24 +230,6 @@ def test_add_existing_member_says_so(
     assert response.status_code == 400
     assert "already in this cohort" in response.get_data(as_text=True)
     assert len(_members(app, world.cohort.id)) == 2
-
-
-@pytest.mark.parametrize("who", ["author", "admin", "other_supervisor"])
-def test_only_trainee_accounts_can_be_added(
-    app: Flask,
-    client: FlaskClient,
-    login: Callable[..., Any],
-    world: World,
-    who: str,
-) -> None:
-    login(world.supervisor)
-    response = client.post(
-        f"/supervise/cohorts/{world.cohort.id}/members",
-        data={"email": getattr(world, who).email},
-    )
-    assert response.status_code == 400
-    assert "is not a trainee account" in response.get_data(as_text=True)
-    assert getattr(world, who).id not in _members(app, world.cohort.id)
 
 
 def test_remove_member_keeps_records_and_hides_trainee(
@@ -206,7 +281,13 @@ def test_changes_are_audited(
             .all()
         )
     assert f"new invite code cohort={world.cohort.id}" in details
-    assert f"added to cohort={world.cohort.id}" in details
+    with app.app_context():
+        invited = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "member_invited")
+        ).scalar_one()
+        assert invited.detail == f"cohort={world.cohort.id}"
+        assert invited.subject_id == world.outsider.id
+        assert invited.actor_role == "supervisor"
 
 
 def test_csrf_required_on_cohort_posts(

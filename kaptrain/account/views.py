@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, session, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, logout_user
 
-from .. import privacy
+from .. import membership, privacy
 from ..accounts import current_account
+from ..auth.forms import ConfirmForm
 from ..database import begin_write
 from ..extensions import limiter
 from ..models import utcnow
@@ -68,6 +77,27 @@ def data_zip():  # type: ignore[no-untyped-def]
         mimetype="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{_filename("zip")}"'},
     )
+
+
+@bp.post("/invitations/<int:invitation_id>/<any(accept, decline):answer>")
+@login_required
+def answer_invitation(invitation_id: int, answer: str):  # type: ignore[no-untyped-def]
+    """Accept or decline an invitation to a cohort (one's own only)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        cohort = membership.answer(_me(), invitation_id, accept=answer == "accept")
+    except LookupError:
+        abort(404)
+    if answer == "accept":
+        flash(
+            f"You joined {cohort.name}. Its supervisors now see your progress and "
+            "the reflections you share.",
+            "success",
+        )
+    else:
+        flash(f"You declined the invitation to {cohort.name}.", "success")
+    return redirect(url_for("main.index"))
 
 
 @bp.route("/delete", methods=["GET", "POST"])

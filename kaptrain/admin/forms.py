@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectMultipleField, StringField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -37,3 +37,12 @@ class CreateUserForm(FlaskForm):
         ],
     )
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=["trainee"])
+
+
+class AssignCohortForm(FlaskForm):
+    cohort = SelectField(
+        "Cohort",
+        coerce=int,
+        validate_choice=True,
+        validators=[DataRequired("Choose a cohort.")],
+    )

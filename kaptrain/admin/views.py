@@ -1,4 +1,4 @@
-"""Admin views: users, roles, activation, reset links, audit log."""
+"""Admin views: users, roles, activation, reset e-mails, cohorts, audit log."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from .. import accounts, audit, mfa, reauth
+from .. import accounts, audit, membership, mfa, reauth
 from ..access import roles_required
 from ..auth.forms import ConfirmForm
 from ..extensions import db
-from ..models import ADMIN, AuditEvent, User
+from ..models import ADMIN, AuditEvent, Cohort, User
 from . import bp
-from .forms import CreateUserForm, RolesForm
+from .forms import AssignCohortForm, CreateUserForm, RolesForm
 
 PAGE_SIZE = 50
 
@@ -63,7 +63,8 @@ def users():  # type: ignore[no-untyped-def]
 @bp.post("/users")
 @roles_required(ADMIN)
 def create_user():  # type: ignore[no-untyped-def]
-    """Create an account with a random password and show a one-time set-up link."""
+    """Create an account with a random password; the holder gets a set-up link by
+    e-mail (the admin never sees it)."""
     form = CreateUserForm()
     if form.validate_on_submit():
         try:
@@ -79,13 +80,13 @@ def create_user():  # type: ignore[no-untyped-def]
             field = getattr(form, error.field, form.email)
             field.errors = [error.message]
         else:
-            token = accounts.issue_reset_link(accounts.current_account(), user)
-            return render_template(
-                "admin/reset_link.html",
-                user=user,
-                link=url_for("auth.reset_password", token=token, _external=True),
-                back_url=url_for("admin.users"),
+            accounts.send_setup_email(accounts.current_account(), user)
+            flash(
+                f"Account created for {user.email}. They were sent an e-mail with a "
+                "link to choose their password.",
+                "success",
             )
+            return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template(
         "admin/users.html", users=[], has_more=False, page=1, q="", create_form=form
     ), 400
@@ -110,14 +111,7 @@ def user_detail(user_id: int):  # type: ignore[no-untyped-def]
         else:
             flash(f"Roles for {user.email} saved.", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template(
-        "admin/user.html",
-        user=user,
-        form=form,
-        confirm=ConfirmForm(),
-        mfa_enrolled=mfa.is_enrolled(user.id),
-        reauth_fresh=reauth.reauth_is_fresh(current_user),
-    )
+    return _user_page(user, form)
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -147,20 +141,74 @@ def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/reset-link")
+@bp.post("/users/<int:user_id>/reset-email")
 @roles_required(ADMIN)
 @reauth.reauth_required("admin.user_detail")
-def reset_link(user_id: int):  # type: ignore[no-untyped-def]
-    """Issue a one-time password-reset link to hand to the user."""
+def send_reset(user_id: int):  # type: ignore[no-untyped-def]
+    """E-mail the account holder a one-time reset link (audited); the admin never
+    sees the link or the new password."""
     user = db.session.get(User, user_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    token = accounts.issue_reset_link(accounts.current_account(), user)
+    if not user.active:
+        flash(f"{user.email} is deactivated: reactivate it first.", "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    accounts.send_reset_email(accounts.current_account(), user)
+    flash(
+        f"A password-reset e-mail was sent to {user.email}. The link in it works "
+        "once; you cannot see it.",
+        "success",
+    )
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/cohorts")
+@roles_required(ADMIN)
+def assign_cohort(user_id: int):  # type: ignore[no-untyped-def]
+    """Put a trainee into a cohort directly (audited; the trainee is told)."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = _assign_form(user)
+    if form.validate_on_submit():
+        cohort = db.session.get(Cohort, form.cohort.data) or abort(404)
+        try:
+            added = membership.assign(accounts.current_account(), user, cohort)
+        except membership.MembershipError as error:
+            form.cohort.errors = [error.message]
+        else:
+            flash(
+                f"{user.email} added to {cohort.name} and told by e-mail."
+                if added
+                else f"{user.email} is already in {cohort.name}.",
+                "success",
+            )
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return _user_page(user, RolesForm(formdata=None), assign_form=form), 400
+
+
+def _assign_form(user: User) -> AssignCohortForm:
+    form = AssignCohortForm()
+    member_of = {m.cohort_id for m in user.memberships}
+    form.cohort.choices = [
+        (cohort.id, cohort.name)
+        for cohort in db.session.scalars(select(Cohort).order_by(Cohort.name))
+        if cohort.id not in member_of
+    ]
+    return form
+
+
+def _user_page(  # type: ignore[no-untyped-def]
+    user: User, form: RolesForm, assign_form: AssignCohortForm | None = None
+):
+    if form.roles.data is None:
+        form.roles.data = sorted(user.roles)
     return render_template(
-        "admin/reset_link.html",
+        "admin/user.html",
         user=user,
-        link=url_for("auth.reset_password", token=token, _external=True),
-        back_url=url_for("admin.user_detail", user_id=user.id),
+        form=form,
+        confirm=ConfirmForm(),
+        assign_form=assign_form or _assign_form(user),
+        mfa_enrolled=mfa.is_enrolled(user.id),
+        reauth_fresh=reauth.reauth_is_fresh(current_user),
     )
 
 

@@ -10,8 +10,8 @@ from ..models import EMAIL_MAX, NAME_MAX
 from ..passwords import MAX_LENGTH
 
 EMAIL_HELP = "Enter your email address, like name@example.org."
-# Deliberately loose (one @, a dotted domain, no spaces): the address is a login
-# name here, never mailed, so no DNS check and no extra dependency.
+# Deliberately loose (one @, a dotted domain, no spaces): whether an address
+# works is proved by the mail sent to it, so no DNS check and no dependency.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 
@@ -60,6 +60,11 @@ class RegisterForm(FlaskForm):
         ],
         render_kw={"autocomplete": "email"},
     )
+
+
+class RegisterPasswordForm(FlaskForm):
+    """Step two of registering: the password, chosen from the e-mailed link."""
+
     password = PasswordField(
         "Password (at least 8 characters; a few unrelated words work well)",
         validators=[DataRequired("Choose a password.")],
@@ -72,6 +77,18 @@ class RegisterForm(FlaskForm):
             EqualTo("password", "The two passwords do not match."),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired(EMAIL_HELP),
+            Length(max=EMAIL_MAX, message=f"Use at most {EMAIL_MAX} characters."),
+            email_address(),
+        ],
+        render_kw={"autocomplete": "email"},
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -24,10 +26,12 @@ from .devices import is_known_device, remember_device
 from .forms import (
     CodeForm,
     ConfirmForm,
+    ForgotPasswordForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
     RegisterForm,
+    RegisterPasswordForm,
 )
 
 
@@ -55,6 +59,9 @@ def safe_next(target: str | None) -> str | None:
 PER_ADDRESS = "30 per minute"
 PER_ACCOUNT_AND_ADDRESS = "10 per 5 minutes"
 PER_ACCOUNT = "100 per hour"
+# Opening e-mailed one-time links (reset, finish registering), per address: far
+# more than a person needs, far too few to try tokens.
+RESET_LINK_GETS = "30 per hour"
 
 
 def _login_email() -> str:
@@ -136,10 +143,24 @@ def logout():  # type: ignore[no-untyped-def]
     return redirect(url_for("auth.login"))
 
 
+def _form_email_key(prefix: str) -> Callable[[], str]:
+    """Rate-limit key for one target address (so nobody can flood an inbox)."""
+
+    def key() -> str:
+        return f"{prefix}:{_login_email()}"
+
+    return key
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("5 per hour", key_func=_form_email_key("register"), methods=["POST"])
 def register():  # type: ignore[no-untyped-def]
-    """Create a trainee account with a cohort's invite code."""
+    """Step one of registering with a cohort's invite code: name and address.
+
+    Every valid submission gets the same answer, "check your e-mail", whether or
+    not an account uses the address; the e-mail says what happens next.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
@@ -147,19 +168,62 @@ def register():  # type: ignore[no-untyped-def]
         form.invite_code.data = request.args["code"][:40]
     if form.validate_on_submit():
         try:
-            user = accounts.register_with_invite(
+            accounts.register_with_invite(
                 form.invite_code.data or "",
                 form.name.data or "",
                 form.email.data or "",
-                form.password.data or "",
             )
+        except accounts.AccountError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            return render_template(
+                "auth/check_email.html",
+                email=email_key(form.email.data or ""),
+                purpose="register",
+                hours=accounts.REGISTER_LINK_HOURS,
+            )
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(RESET_LINK_GETS, methods=["GET"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register_confirm(token: str):  # type: ignore[no-untyped-def]
+    """Step two: the e-mailed link; choose a password and the account is made."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    pending = accounts.pending_registration(token)
+    if pending is None:
+        return render_template("auth/reset_invalid.html", purpose="register"), 404
+    form = RegisterPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.complete_registration(token, form.password.data or "")
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
             accounts.start_session(user)
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register_confirm.html", form=form, pending=pending)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("3 per hour", key_func=_form_email_key("forgot"), methods=["POST"])
+def forgot_password():  # type: ignore[no-untyped-def]
+    """"Forgot your password?": the same answer for every address; an account
+    holder gets a one-time, expiring link by e-mail."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data or "")
+        return render_template(
+            "auth/check_email.html",
+            email=email_key(form.email.data or ""),
+            purpose="reset",
+            hours=current_app.config["RESET_LINK_HOURS"],
+        )
+    return render_template("auth/forgot.html", form=form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -186,9 +250,10 @@ def change_password():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(RESET_LINK_GETS, methods=["GET"])
 @limiter.limit("20 per hour", methods=["POST"])
 def reset_password(token: str):  # type: ignore[no-untyped-def]
-    """Choose a new password through a one-time link from a supervisor or admin."""
+    """Choose a new password through a one-time link sent by e-mail."""
     link = accounts.find_reset_link(token)
     if link is None:
         return render_template("auth/reset_invalid.html"), 404

@@ -8,16 +8,25 @@ from sqlalchemy import text
 
 from ..catalog import current_catalog
 from ..extensions import db
+from ..membership import invitations_for
 from ..models import TRAINEE
 from . import bp
 
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
-    """Landing page: an introduction, or the signed-in person's starting points."""
-    if current_user.is_authenticated and current_user.roles == {TRAINEE}:
-        return redirect(url_for("learn.catalog"))
-    return render_template("main/index.html", catalog=current_catalog())
+    """Landing page: an introduction, or the signed-in person's starting points
+    and any cohort invitations waiting for their answer."""
+    invitations = []
+    if current_user.is_authenticated and current_user.has_role(TRAINEE):
+        # Here, where sign-in lands, rather than on the module list: that page
+        # is kept to one query on repeat visits (tests/test_query_counts.py).
+        invitations = invitations_for(current_user)
+        if not invitations and current_user.roles == {TRAINEE}:
+            return redirect(url_for("learn.catalog"))
+    return render_template(
+        "main/index.html", catalog=current_catalog(), invitations=invitations
+    )
 
 
 @bp.get("/healthz")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -134,6 +135,42 @@ class CohortMember(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
+INVITATION_PENDING = "pending"
+INVITATION_ACCEPTED = "accepted"
+INVITATION_DECLINED = "declined"
+
+
+class CohortInvitation(db.Model):
+    """A supervisor's invitation of an e-mail address to a cohort.
+
+    Keyed by address, not account, so the supervisor's view of an invitation is
+    the same whether or not anyone has an account with that address. The trainee
+    becomes a member only by accepting it (or by typing the cohort's invite code).
+    One row per cohort and address: inviting again reopens it.
+    """
+
+    __tablename__ = "cohort_invitations"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "email"),
+        Index("ix_cohort_invitations_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE")
+    )
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(10), default=INVITATION_PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    cohort: Mapped[Cohort] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+
 class LoginSession(db.Model):
     """One row per signed-in browser: logout deletes it, so a copied cookie dies."""
 
@@ -155,7 +192,8 @@ class LoginSession(db.Model):
 
 
 class PasswordResetLink(db.Model):
-    """A one-time, expiring link issued by an admin or the trainee's supervisor.
+    """A one-time, expiring link, sent by e-mail to the account holder (asked for
+    on the sign-in page, or by an administrator who never sees it).
 
     Only a hash of the token is stored, so a database copy cannot be used to reset.
     """
@@ -196,6 +234,10 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_label: Mapped[str] = mapped_column(String(EMAIL_MAX), default="")
+    #: The actor's most privileged role when it happened (admin, supervisor,
+    #: author, trainee), so a person's own data can say who saw their records
+    #: by role without naming them.
+    actor_role: Mapped[str] = mapped_column(String(20), default="", server_default="")
     subject_id: Mapped[int | None] = mapped_column(Integer)
     subject_label: Mapped[str] = mapped_column(String(EMAIL_MAX), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
@@ -215,7 +257,11 @@ __all__ = [
     "TRAINEE",
     "AuditEvent",
     "Cohort",
+    "CohortInvitation",
     "CohortMember",
+    "INVITATION_ACCEPTED",
+    "INVITATION_DECLINED",
+    "INVITATION_PENDING",
     "LoginSession",
     "PasswordResetLink",
     "User",

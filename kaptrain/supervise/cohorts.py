@@ -1,4 +1,6 @@
-"""Cohort management: create, rename, new invite code, members in and out.
+"""Cohort management: create, rename, new invite code, the member list.
+
+Adding (by invitation) and removing members is ``kaptrain.membership``.
 
 Services own the commit. The caller has already checked the viewer may manage
 the cohort (``access.cohort_or_404``). Every change writes a ``cohort_changed``
@@ -10,16 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..access import supervised_cohorts
-from ..accounts import find_user, new_invite_code
+from ..accounts import new_invite_code
 from ..content import Catalog
-from ..database import insert_ignore
 from ..extensions import db
-from ..models import NAME_MAX, TRAINEE, Cohort, CohortMember, User
+from ..models import NAME_MAX, Cohort, CohortMember, User
 from ..progress import progress_for
 
 
@@ -104,59 +105,6 @@ def regenerate_invite(viewer: User, cohort: Cohort) -> str:
             continue
         return cohort.invite_code
     raise RuntimeError("could not find an unused invite code")
-
-
-def add_member(viewer: User, cohort: Cohort, email: str) -> User:
-    """Add the trainee with this email address; race-safe and idempotent."""
-    email = email.strip()
-    user = find_user(email) if email else None
-    if user is None:
-        raise CohortError(
-            "email",
-            f"No account uses {email or 'that address'}. Check the spelling, or give "
-            f"the trainee the invite code {cohort.invite_code} so they can register; "
-            "they join this cohort when they do.",
-        )
-    # Only trainee accounts: adding a supervisor or admin would let this cohort's
-    # supervisors read their records and issue them password-reset links.
-    if not user.has_role(TRAINEE):
-        raise CohortError(
-            "email",
-            f"{user.email} is not a trainee account, so it cannot join a cohort. "
-            "Ask an administrator if this is wrong.",
-        )
-    added = insert_ignore(CohortMember, {"cohort_id": cohort.id, "user_id": user.id})
-    if not added:
-        raise CohortError("email", f"{user.email} is already in this cohort.")
-    audit.record(
-        "cohort_changed",
-        actor=viewer,
-        subject=user,
-        detail=f"added to cohort={cohort.id}",
-    )
-    db.session.commit()
-    return user
-
-
-def remove_member(viewer: User, cohort: Cohort, user_id: int) -> User | None:
-    """Take a trainee out of the cohort; their records stay. None if not a member."""
-    user = db.session.get(User, user_id)
-    removed = db.session.execute(
-        delete(CohortMember).where(
-            CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id
-        )
-    ).rowcount
-    if not removed or user is None:
-        db.session.rollback()
-        return None
-    audit.record(
-        "cohort_changed",
-        actor=viewer,
-        subject=user,
-        detail=f"removed from cohort={cohort.id}",
-    )
-    db.session.commit()
-    return user
 
 
 def member_ids(cohort: Cohort) -> Select[tuple[int]]:

@@ -23,7 +23,7 @@ class AddMemberForm(FlaskForm):
     email = EmailField(
         "Trainee's email address",
         validators=[
-            DataRequired("Enter the email address the trainee registered with."),
+            DataRequired("Enter the trainee's email address."),
             Length(max=EMAIL_MAX, message="That is too long for an email address."),
         ],
     )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from .. import accounts
 from ..access import cohort_or_404, roles_required, supervised_user_ids, trainee_or_404
 from ..analytics.report import ATTEMPT_CHOICES, build_report
 from ..catalog import current_catalog
 from ..content import Module
 from ..database import parse_id
-from ..models import ADMIN, SUPERVISOR, TRAINEE, User
+from ..models import ADMIN, SUPERVISOR, User
 from ..progress import progress_for
 from . import bp, trainee
 from .cohorts import member_ids
@@ -44,7 +43,6 @@ def _trainee_page(  # type: ignore[no-untyped-def]
             e.id: forms.get(e.id) or comment_form(e.id, blank=True) for e in entries
         },
         confirm=ConfirmForm(),
-        can_reset=_can_reset(user),
     ), status
 
 
@@ -53,13 +51,6 @@ def comment_form(entry_id: int, *, blank: bool = False) -> CommentForm:
     if blank:
         return CommentForm(formdata=None, prefix=f"entry-{entry_id}")
     return CommentForm(prefix=f"entry-{entry_id}")
-
-
-def _can_reset(user: User) -> bool:
-    # Supervisors may reset trainee-only accounts, never a colleague's or an admin's.
-    return user.id != viewer().id and (
-        viewer().has_role(ADMIN) or user.roles == frozenset({TRAINEE})
-    )
 
 
 @bp.get("/trainees/<int:user_id>")
@@ -111,24 +102,6 @@ def comment(user_id: int, entry_id: int):  # type: ignore[no-untyped-def]
     if entry_id not in {e.id for e in trainee.shared_entries(user)}:
         abort(404)
     return _trainee_page(user, forms={entry_id: form}, status=400)
-
-
-@bp.post("/trainees/<int:user_id>/reset-link")
-@roles_required(SUPERVISOR)
-def reset_link(user_id: int):  # type: ignore[no-untyped-def]
-    """Issue a one-time password-reset link to hand to the trainee."""
-    user = trainee_or_404(viewer(), user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if not _can_reset(user):
-        abort(403)
-    token = accounts.issue_reset_link(viewer(), user)
-    return render_template(
-        "admin/reset_link.html",
-        user=user,
-        link=url_for("auth.reset_password", token=token, _external=True),
-        back_url=url_for("supervise.trainee_page", user_id=user.id),
-    )
 
 
 @bp.get("/modules/<module_id>/analysis")

@@ -14,10 +14,13 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_login import current_user
 
+from .. import membership
 from ..access import cohort_or_404, roles_required
 from ..accounts import current_account
 from ..catalog import current_catalog
+from ..extensions import client_address, limiter
 from ..models import SUPERVISOR, Cohort, User, utcnow
 from . import bp, cohorts, dashboard, exports
 from .forms import AddMemberForm, CohortForm, ConfirmForm
@@ -149,6 +152,7 @@ def _members_page(  # type: ignore[no-untyped-def]
         "supervise/members.html",
         cohort=cohort,
         rows=cohorts.members(cohort, current_catalog()),
+        invitations=membership.pending_invitations(cohort),
         add_form=add_form or AddMemberForm(formdata=None),
         name_form=name_form,
         confirm=ConfirmForm(),
@@ -162,36 +166,64 @@ def members(cohort_id: int):  # type: ignore[no-untyped-def]
     return _members_page(_cohort(cohort_id))
 
 
+def _inviter_key() -> str:
+    # Limits are checked before the role check runs, so anonymous requests (sent
+    # on to sign in) count against their address.
+    if current_user.is_authenticated:
+        return f"user-{current_user.id}"
+    return client_address()
+
+
 @bp.post("/cohorts/<int:cohort_id>/members")
 @roles_required(SUPERVISOR)
+@limiter.limit("60 per hour", key_func=lambda: f"invite:{_inviter_key()}")
 def add_member(cohort_id: int):  # type: ignore[no-untyped-def]
-    """Add a registered trainee by email address."""
+    """Invite a trainee by e-mail address; they join when they accept.
+
+    The answer is the same for every address (an account or not, trainee or
+    staff): the e-mail tells the address's owner what happened.
+    """
     cohort = _cohort(cohort_id)
     form = AddMemberForm()
     if form.validate_on_submit():
         try:
-            user = cohorts.add_member(viewer(), cohort, form.email.data or "")
-        except cohorts.CohortError as error:
+            message = membership.invite(viewer(), cohort, form.email.data or "")
+        except membership.MembershipError as error:
             form.email.errors = [error.message]
         else:
-            flash(f"{user.name} ({user.email}) added to {cohort.name}.", "success")
+            flash(message, "success")
             return redirect(url_for("supervise.members", cohort_id=cohort.id))
     return _members_page(cohort, add_form=form, status=400)
+
+
+@bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/withdraw")
+@roles_required(SUPERVISOR)
+def withdraw_invitation(cohort_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
+    """Withdraw an invitation that has not been answered."""
+    cohort = _cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation = membership.withdraw(viewer(), cohort, invitation_id)
+    except LookupError:
+        abort(404)
+    flash(f"The invitation to {invitation.email} is withdrawn.", "success")
+    return redirect(url_for("supervise.members", cohort_id=cohort.id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/members/<int:user_id>/remove")
 @roles_required(SUPERVISOR)
 def remove_member(cohort_id: int, user_id: int):  # type: ignore[no-untyped-def]
-    """Take a trainee out of the cohort; their records are kept."""
+    """Take a trainee out of the cohort; their records are kept, they are told."""
     cohort = _cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    user = cohorts.remove_member(viewer(), cohort, user_id)
+    user = membership.remove(viewer(), cohort, user_id)
     if user is None:
         abort(404)
     flash(
-        f"{user.name} ({user.email}) removed from {cohort.name}. Their records are "
-        "kept; add them again to see them.",
+        f"{user.name} ({user.email}) removed from {cohort.name} and told by e-mail. "
+        "Their records are kept; to see them again, invite them again.",
         "success",
     )
     return redirect(url_for("supervise.members", cohort_id=cohort.id))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -32,6 +34,23 @@ class Mailbox(list[EmailMessage]):
                 )
             time.sleep(0.02)
         return list(self)
+
+    def wait_for_subject(
+        self, words: str, count: int = 1, timeout: float = 10.0
+    ) -> EmailMessage:
+        """Wait for the ``count``-th message whose subject holds ``words``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [m for m in self if words in str(m["Subject"])]
+            if len(matching) >= count:
+                return matching[count - 1]
+            if time.monotonic() > deadline:
+                subjects = [m["Subject"] for m in self]
+                raise AssertionError(
+                    f"no message #{count} with {words!r} in its subject within "
+                    f"{timeout} s; got {subjects}"
+                )
+            time.sleep(0.02)
 
     def to(self, address: str) -> list[EmailMessage]:
         """The messages addressed to ``address`` (case-insensitive)."""
@@ -78,6 +97,9 @@ class SMTPServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        # aiosmtpd logs every line it receives at DEBUG ("mail.log"): the test
+        # server's transcript is not the app's log, and would hold reset links.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.controller.start()
 
     def stop(self) -> None:
@@ -86,6 +108,26 @@ class SMTPServer:
     def refuse(self, count: int) -> None:
         """Answer the next ``count`` messages with a temporary failure (451)."""
         self.refuse_next = count
+
+
+def mail_in_folder(
+    folder: Path, to: str, subject_words: str, timeout: float = 15.0
+) -> EmailMessage:
+    """The newest development mail (an .eml file in ``folder``) to ``to`` whose
+    subject holds ``subject_words``, waiting for it to be written."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for path in sorted(folder.glob("*.eml"), reverse=True):
+            message = email.message_from_bytes(
+                path.read_bytes(), policy=email.policy.default
+            )
+            if str(message["To"]).lower() == to.lower() and subject_words in str(
+                message["Subject"]
+            ):
+                return message  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail to {to} about {subject_words!r} in {folder}")
+        time.sleep(0.05)
 
 
 def _free_port() -> int:
