@@ -209,10 +209,14 @@ def test_a_recovery_code_works_once(app, make_user, mailbox):
 
 def _url_for_rule(rule: Any) -> str:
     """The rule with every argument filled in with something plausible."""
-    values = {
-        name: 1 if hasattr(converter, "num_convert") else "x"
-        for name, converter in rule._converters.items()
-    }
+    values = {}
+    for name, converter in rule._converters.items():
+        if hasattr(converter, "num_convert"):
+            values[name] = 1
+        elif getattr(converter, "items", None):  # any(a, b): the first choice
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = "x"
     return rule.build(values, append_unknown=False)[1]
 
 
