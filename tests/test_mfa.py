@@ -499,3 +499,31 @@ def test_the_data_export_lists_second_factors_without_secrets(app, make_user):
         "authenticator app"
     ]
     assert secret not in text
+
+
+def test_own_mfa_changes_need_a_recent_confirmation(app, client, make_user, login):
+    from kaptrain import mfa
+
+    user = make_user("supervisor")
+    login(user)
+    _age_reauth(app, user.id)
+    with app.app_context():
+        mfa.replace_recovery_codes(user.id)
+        db.session.commit()
+        before = set(
+            db.session.scalars(
+                select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)
+            )
+        )
+    response = client.post("/account/mfa/recovery-codes")
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/account/confirm" and "next=" in location.query
+    with app.app_context():
+        after = set(
+            db.session.scalars(
+                select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)
+            )
+        )
+    assert after == before and len(before) == 10
+    page = client.get("/account/mfa").get_data(as_text=True)
+    assert "confirm it is you" in page
