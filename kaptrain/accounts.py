@@ -7,15 +7,13 @@ naming the form field and a sentence saying what to do.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import abort, current_app, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -28,7 +26,6 @@ from .models import (
     Cohort,
     CohortMember,
     LoginSession,
-    PasswordResetLink,
     TotpCredential,
     User,
     UserRole,
@@ -133,121 +130,6 @@ def create_user(
             "An account with this email address already exists. Sign in instead.",
         ) from None
     return user
-
-
-REGISTER_LINK_HOURS = 48
-_REGISTER_SALT = "kaptrain-register"
-
-
-def _invite_cohort(code: str) -> Cohort:
-    cohort = db.session.execute(
-        select(Cohort).where(Cohort.invite_code == normalise_invite(code))
-    ).scalar_one_or_none()
-    if cohort is None:
-        raise AccountError(
-            "invite_code",
-            "That invite code is not valid. Check it with your supervisor; codes can "
-            "be replaced, so ask for the current one.",
-        )
-    return cohort
-
-
-def _register_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=_REGISTER_SALT)
-
-
-def register_with_invite(code: str, name: str, email: str) -> None:
-    """Step one of registering with a cohort's invite code: e-mail the address.
-
-    The answer is the same whether or not an account uses the address (no
-    enumeration); the e-mail tells the owner what happened. A new address gets
-    a link to choose a password (step two, :func:`complete_registration`); an
-    existing trainee gets an invitation to the cohort on their home page.
-    """
-    cohort = _invite_cohort(code)
-    email, name = _validate_profile(email, name)
-    existing = find_user(email)
-    if existing is None:
-        token = _register_serializer().dumps(
-            {"c": cohort.id, "e": email, "n": name}
-        )
-        send_template(
-            email,
-            "Finish creating your kaptrain account",
-            "register_confirm",
-            name=name,
-            cohort=cohort.name,
-            hours=REGISTER_LINK_HOURS,
-            confirm_url=url_for(
-                "auth.register_confirm", token=token, _external=True
-            ),
-        )
-    elif existing.active:
-        invited = False
-        if existing.has_role(TRAINEE):
-            from .membership import invite_self
-
-            invited = invite_self(existing, cohort)
-        send_template(
-            existing.email,
-            "You already have a kaptrain account",
-            "register_existing",
-            name=existing.name,
-            cohort=cohort.name,
-            invited=invited,
-            login_url=url_for("auth.login", _external=True),
-        )
-    db.session.commit()
-
-
-@dataclass(frozen=True)
-class PendingRegistration:
-    cohort: Cohort
-    email: str
-    name: str
-
-
-def pending_registration(token: str) -> PendingRegistration | None:
-    """What a step-two link registers, or None if it is bad, expired or used."""
-    if not token or len(token) > 1000:
-        return None
-    try:
-        data = _register_serializer().loads(
-            token, max_age=REGISTER_LINK_HOURS * 3600
-        )
-        cohort_id, email, name = int(data["c"]), str(data["e"]), str(data["n"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None or find_user(email) is not None:
-        return None  # the cohort is gone, or the link was used already
-    return PendingRegistration(cohort, email, name)
-
-
-def complete_registration(token: str, password: str) -> User:
-    """Step two: create the trainee in the cohort with the chosen password."""
-    pending = pending_registration(token)
-    if pending is None:
-        raise AccountError("password", REGISTER_LINK_GONE)
-    try:
-        user = create_user(
-            pending.email, pending.name, password, (TRAINEE,), cohort=pending.cohort
-        )
-    except AccountError as error:
-        if error.field == "email":  # a double submission created it a moment ago
-            raise AccountError("password", REGISTER_LINK_GONE) from None
-        raise
-    from .membership import joined_by_code
-
-    joined_by_code(user, pending.cohort)
-    db.session.commit()
-    return user
-
-
-REGISTER_LINK_GONE = (
-    "This link has expired or was already used. Sign in, or register again with "
-    "the invite code to get a new link."
-)
 
 
 WRONG_CREDENTIALS = (
@@ -465,102 +347,7 @@ def set_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
 
 
-def change_password(user: User, current: str, new_password: str) -> None:
-    """Change the password and end the user's other sessions."""
-    if not verify_password(user.password_hash, current):
-        raise AccountError("current", "That is not your current password.")
-    set_password(user, new_password)
-    end_other_sessions(user)
-    audit.record("password_changed", actor=user, subject=user)
-    _mail_password_changed(user, "")
-    db.session.commit()
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_reset_link(issuer: User | None, user: User) -> str:
-    """Create a one-time reset token for ``user`` (caller commits); returns the
-    raw token, which only ever goes into the e-mail to ``user``.
-
-    Older unused links of the account stop working: only the newest one counts.
-    """
-    now = utcnow()
-    db.session.execute(
-        update(PasswordResetLink)
-        .where(
-            PasswordResetLink.user_id == user.id, PasswordResetLink.used_at.is_(None)
-        )
-        .values(used_at=now)
-    )
-    token = secrets.token_urlsafe(32)
-    hours = current_app.config["RESET_LINK_HOURS"]
-    db.session.add(
-        PasswordResetLink(
-            token_hash=_token_hash(token),
-            user_id=user.id,
-            # Asked for on the sign-in page: the holder issued it themselves.
-            issued_by_id=issuer.id if issuer else user.id,
-            expires_at=now + dt.timedelta(hours=hours),
-        )
-    )
-    return token
-
-
-def _mail_reset_link(user: User, token: str, template: str, **context: object) -> None:
-    send_template(
-        user.email,
-        "Choose your kaptrain password"
-        if template == "account_created"
-        else "Reset your kaptrain password",
-        template,
-        name=user.name,
-        hours=current_app.config["RESET_LINK_HOURS"],
-        reset_url=url_for("auth.reset_password", token=token, _external=True),
-        **context,
-    )
-
-
-def send_reset_email(admin: User, user: User) -> None:
-    """An administrator starts a reset: the link goes only to the account holder
-    by e-mail (the admin never sees it or the new password). Audited."""
-    token = issue_reset_link(admin, user)
-    audit.record("password_reset_issued", actor=admin, subject=user)
-    _mail_reset_link(user, token, "password_reset", by_admin=True)
-    db.session.commit()
-
-
-def send_setup_email(admin: User, user: User) -> None:
-    """E-mail a new account's holder a link to choose their password."""
-    token = issue_reset_link(admin, user)
-    audit.record("password_reset_issued", actor=admin, subject=user, detail="setup")
-    _mail_reset_link(
-        user, token, "account_created", email=user.email, roles=sorted(user.roles)
-    )
-    db.session.commit()
-
-
-def request_password_reset(email: str) -> None:
-    """"Forgot your password?": e-mail a one-time link if an active account uses
-    the address. The caller answers the same whatever happened here."""
-    user = find_user(email)
-    if user is None or not user.active:
-        audit.record(
-            "password_reset_requested",
-            subject=user,
-            subject_label=email_key(email)[:254],
-            detail="unknown" if user is None else "inactive",
-        )
-        db.session.commit()
-        return
-    token = issue_reset_link(None, user)
-    audit.record("password_reset_requested", actor=None, subject=user)
-    _mail_reset_link(user, token, "password_reset", by_admin=False)
-    db.session.commit()
-
-
-def _mail_password_changed(user: User, how: str) -> None:
+def mail_password_changed(user: User, how: str) -> None:
     send_template(
         user.email,
         "Your kaptrain password was changed",
@@ -571,46 +358,15 @@ def _mail_password_changed(user: User, how: str) -> None:
     )
 
 
-def find_reset_link(token: str) -> PasswordResetLink | None:
-    """The unused, unexpired link for ``token``, or None."""
-    if not token or len(token) > 100:
-        return None
-    link = db.session.execute(
-        select(PasswordResetLink).where(
-            PasswordResetLink.token_hash == _token_hash(token)
-        )
-    ).scalar_one_or_none()
-    if link is None or link.used_at is not None or link.expires_at <= utcnow():
-        return None
-    return link
-
-
-def use_reset_link(token: str, new_password: str) -> User:
-    """Set a new password through a reset link, once; ends all the user's sessions."""
-    link = find_reset_link(token)
-    if link is None:
-        raise AccountError(
-            "password",
-            "This reset link has expired or was already used. Ask for a new one "
-            "with \"Forgot your password?\" on the sign-in page.",
-        )
-    user = link.user
+def change_password(user: User, current: str, new_password: str) -> None:
+    """Change the password and end the user's other sessions."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError("current", "That is not your current password.")
     set_password(user, new_password)
-    # Mark used with a conditional UPDATE so two racing submissions use it once.
-    claimed = db.session.execute(
-        update(PasswordResetLink)
-        .where(PasswordResetLink.id == link.id, PasswordResetLink.used_at.is_(None))
-        .values(used_at=utcnow())
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        raise AccountError("password", "This reset link was already used.")
-    user.session_token = None
     end_other_sessions(user)
-    audit.record("password_reset_used", actor=user, subject=user)
-    _mail_password_changed(user, " with a reset link")
+    audit.record("password_changed", actor=user, subject=user)
+    mail_password_changed(user, "")
     db.session.commit()
-    return user
 
 
 def set_roles(actor: User, user: User, roles: Iterable[str]) -> None:

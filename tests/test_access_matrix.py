@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from kaptrain import create_app
 from kaptrain.certificates import new_code
 from kaptrain.extensions import db
+from kaptrain.mail import stop_delivery
 from kaptrain.mfa import STAFF_ROLES
 from kaptrain.models import (
     Certificate,
@@ -43,7 +44,13 @@ from kaptrain.models import (
     UserRole,
     VignetteRun,
 )
-from tests.conftest import PASSWORD, PG_URL, _base_config, pg_admin_engine
+from tests.conftest import (
+    PASSWORD,
+    PG_URL,
+    ClosingClient,
+    _base_config,
+    pg_admin_engine,
+)
 from tests.learn_support import MODULE_ID, fixture_config
 from tests.support.mfa import enrol, needs_code, sign_in
 from tests.test_supervise_support import SECRET, seed_trainee
@@ -191,9 +198,11 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         application = create_app(
             _base_config(url, MAIL_DIR=tmp / "mail", **fixture_config(tmp))
         )
+        application.test_client_class = ClosingClient
         with application.app_context():
             db.create_all()
         yield build_world(application)
+        stop_delivery(application)  # before its database goes away
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -253,7 +262,7 @@ def fresh_account(w: World) -> dict[str, Any]:
 
 def fresh_reset_token(w: World) -> dict[str, Any]:
     """A one-time reset link for a new account."""
-    from kaptrain.accounts import issue_reset_link
+    from kaptrain.resets import issue_reset_link
 
     with w.app.app_context():
         user = add_user(("trainee",))
@@ -266,7 +275,7 @@ def fresh_reset_token(w: World) -> dict[str, Any]:
 
 def fresh_register_token(w: World) -> dict[str, Any]:
     """The e-mailed link of step two of registering, for a new address."""
-    from kaptrain.accounts import _register_serializer
+    from kaptrain.registration import _register_serializer
 
     email = fresh_email(w)["email"]
     with w.app.app_context(), w.app.test_request_context():

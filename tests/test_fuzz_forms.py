@@ -110,8 +110,8 @@ def test_password_reset(
     app: Flask, client: FlaskClient, world: World, data: dict[str, Any], token: str
 ) -> None:
     if token == "real":
-        from kaptrain.accounts import issue_reset_link
         from kaptrain.models import User
+        from kaptrain.resets import issue_reset_link
 
         with app.app_context():
             token = issue_reset_link(
@@ -128,7 +128,7 @@ def test_register_confirm(
     app: Flask, client: FlaskClient, world: World, data: dict[str, Any], token: str
 ) -> None:
     if token == "real":
-        from kaptrain.accounts import _register_serializer
+        from kaptrain.registration import _register_serializer
 
         with app.test_request_context():
             token = _register_serializer().dumps(

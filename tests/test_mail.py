@@ -277,3 +277,18 @@ def test_mail_settings_are_read(
     assert config["MAIL_FROM"] == "Training <train@example.org>"
     assert config["MAIL_DIR"] == tmp_path / "mail"
     assert os.fspath(config["MAIL_DIR"]).endswith("mail")
+
+
+def test_cli_mail_send_once_exits_1_when_a_send_fails(
+    app: Flask, runner: Any, smtp_server: Any
+) -> None:
+    app.config["SMTP_URL"] = smtp_server.url
+    smtp_server.refuse(1)
+    with app.app_context():
+        db.session.add(OutboxMessage(recipient="a@example.org", subject="s", body="b"))
+        db.session.commit()
+    result = runner.invoke(args=["mail", "send", "--once"])
+    assert result.exit_code == 1
+    assert "could not be sent; they are retried later" in result.output
+    (row,) = _rows(app)
+    assert row.sent_at is None and row.next_attempt_at is not None

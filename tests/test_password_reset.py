@@ -215,3 +215,24 @@ class TestLimits:
         client.environ_base["REMOTE_ADDR"] = "192.0.2.50"
         response = client.post("/forgot", data={"email": "known@example.org"})
         assert response.status_code == 429
+
+
+@pytest.mark.parametrize("path", ["/forgot", "/register"])
+def test_the_work_behind_the_answer_runs_after_it_is_sent(
+    app: Flask, make_user: Any, make_cohort: Any, path: str
+) -> None:
+    """The answer is sent before the address is even looked up, so the time to
+    answer cannot tell who has an account."""
+    from kaptrain.models import CohortInvitation
+
+    user = make_user(email="known@example.org")
+    cohort = make_cohort()
+    data = {"email": user.email, "invite_code": cohort.invite_code, "name": "K P"}
+    response = app.test_client().open(path, method="POST", data=data, buffered=False)
+    assert response.status_code == 200
+    what = PasswordResetLink if path == "/forgot" else CohortInvitation
+    with app.app_context():
+        assert db.session.scalars(select(what)).all() == []
+    response.close()  # what a WSGI server does once the answer is out
+    with app.app_context():
+        assert len(db.session.scalars(select(what)).all()) == 1

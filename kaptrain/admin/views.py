@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from .. import accounts, audit, membership, mfa, reauth
+from .. import accounts, audit, membership, mfa, reauth, resets
 from ..access import roles_required
 from ..auth.forms import ConfirmForm
 from ..extensions import db
@@ -80,7 +80,7 @@ def create_user():  # type: ignore[no-untyped-def]
             field = getattr(form, error.field, form.email)
             field.errors = [error.message]
         else:
-            accounts.send_setup_email(accounts.current_account(), user)
+            resets.send_setup_email(accounts.current_account(), user)
             flash(
                 f"Account created for {user.email}. They were sent an e-mail with a "
                 "link to choose their password.",
@@ -153,7 +153,7 @@ def send_reset(user_id: int):  # type: ignore[no-untyped-def]
     if not user.active:
         flash(f"{user.email} is deactivated: reactivate it first.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
-    accounts.send_reset_email(accounts.current_account(), user)
+    resets.send_reset_email(accounts.current_account(), user)
     flash(
         f"A password-reset e-mail was sent to {user.email}. The link in it works "
         "once; you cannot see it.",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Response,
     abort,
+    copy_current_request_context,
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from .. import accounts, mfa
+from .. import accounts, mfa, registration, resets
 from ..extensions import limiter
 from ..models import email_key
 from . import bp
@@ -152,6 +155,24 @@ def _form_email_key(prefix: str) -> Callable[[], str]:
     return key
 
 
+def _after_answering(page: str, work: Callable[..., None], *args: Any) -> Response:
+    """Answer with ``page``, then run ``work(*args)`` once the answer is sent.
+
+    For forms whose work differs by address (an account holder gets one message,
+    an unknown address another or none) while the answer must not: run inline,
+    the time to answer told who has an account (median 15.9 ms against 6.7 ms
+    for "Forgot your password?", 12.5 against 6.2 ms for registering).
+    """
+    response = make_response(page)
+
+    @copy_current_request_context
+    def run() -> None:
+        work(*args)
+
+    response.call_on_close(run)
+    return response
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 @limiter.limit("5 per hour", key_func=_form_email_key("register"), methods=["POST"])
@@ -168,7 +189,7 @@ def register():  # type: ignore[no-untyped-def]
         form.invite_code.data = request.args["code"][:40]
     if form.validate_on_submit():
         try:
-            accounts.register_with_invite(
+            cohort, email, name = registration.check_registration(
                 form.invite_code.data or "",
                 form.name.data or "",
                 form.email.data or "",
@@ -176,11 +197,17 @@ def register():  # type: ignore[no-untyped-def]
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            return render_template(
-                "auth/check_email.html",
-                email=email_key(form.email.data or ""),
-                purpose="register",
-                hours=accounts.REGISTER_LINK_HOURS,
+            return _after_answering(
+                render_template(
+                    "auth/check_email.html",
+                    email=email,
+                    purpose="register",
+                    hours=registration.REGISTER_LINK_HOURS,
+                ),
+                registration.send_registration_mail,
+                cohort.id,
+                email,
+                name,
             )
     return render_template("auth/register.html", form=form)
 
@@ -192,13 +219,13 @@ def register_confirm(token: str):  # type: ignore[no-untyped-def]
     """Step two: the e-mailed link; choose a password and the account is made."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
-    pending = accounts.pending_registration(token)
+    pending = registration.pending_registration(token)
     if pending is None:
         return render_template("auth/reset_invalid.html", purpose="register"), 404
     form = RegisterPasswordForm()
     if form.validate_on_submit():
         try:
-            user = accounts.complete_registration(token, form.password.data or "")
+            user = registration.complete_registration(token, form.password.data or "")
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
@@ -212,16 +239,20 @@ def register_confirm(token: str):  # type: ignore[no-untyped-def]
 @limiter.limit("10 per hour", methods=["POST"])
 @limiter.limit("3 per hour", key_func=_form_email_key("forgot"), methods=["POST"])
 def forgot_password():  # type: ignore[no-untyped-def]
-    """"Forgot your password?": the same answer for every address; an account
+    """The "Forgot your password?" form: the same answer for every address; an account
     holder gets a one-time, expiring link by e-mail."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data or "")
-        return render_template(
-            "auth/check_email.html",
-            email=email_key(form.email.data or ""),
-            purpose="reset",
-            hours=current_app.config["RESET_LINK_HOURS"],
+        email = form.email.data or ""
+        return _after_answering(
+            render_template(
+                "auth/check_email.html",
+                email=email_key(email),
+                purpose="reset",
+                hours=current_app.config["RESET_LINK_HOURS"],
+            ),
+            resets.request_password_reset,
+            email,
         )
     return render_template("auth/forgot.html", form=form)
 
@@ -254,13 +285,13 @@ def change_password():  # type: ignore[no-untyped-def]
 @limiter.limit("20 per hour", methods=["POST"])
 def reset_password(token: str):  # type: ignore[no-untyped-def]
     """Choose a new password through a one-time link sent by e-mail."""
-    link = accounts.find_reset_link(token)
+    link = resets.find_reset_link(token)
     if link is None:
         return render_template("auth/reset_invalid.html"), 404
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            accounts.use_reset_link(token, form.password.data or "")
+            resets.use_reset_link(token, form.password.data or "")
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
