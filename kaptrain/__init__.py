@@ -87,8 +87,10 @@ def register_extensions(app: Flask) -> None:
     init_sessions(app)
     init_security(app)
     from .mail import init_mail
+    from .mfa import init_mfa
 
     init_mail(app)
+    init_mfa(app)
 
 
 def register_blueprints(app: Flask) -> None:

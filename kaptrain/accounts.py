@@ -26,6 +26,7 @@ from .models import (
     Cohort,
     CohortMember,
     LoginSession,
+    TotpCredential,
     User,
     UserRole,
     email_key,
@@ -198,11 +199,23 @@ def _new_sign_in_mail(user: User, now: dt.datetime) -> None:
     )
 
 
-def start_session(user: User, remember: bool = False, new_device: bool = False) -> None:
+def start_session(
+    user: User,
+    remember: bool = False,
+    *,
+    new_device: bool = False,
+    second_factor_owed: bool = False,
+) -> None:
     """Sign ``user`` in with a fresh server-side session (no fixation).
 
     ``new_device``: this browser never signed in to the account before, which is
-    recorded as a security event and mailed to the account's owner.
+    recorded as a security event and mailed to the account's owner. It is told
+    at the password step, before any second factor: a stranger who has the
+    password but not the code is exactly what the owner should hear about.
+
+    With ``second_factor_owed`` the session stays pending until the code is
+    entered (see kaptrain.mfa); otherwise the password was the whole sign-in and
+    counts as a fresh confirmation for re-authentication.
     """
     now = utcnow()
     lifetime = (
@@ -218,6 +231,7 @@ def start_session(user: User, remember: bool = False, new_device: bool = False) 
             expires_at=now + lifetime,
             last_seen_at=now,
             remember=remember,
+            reauth_at=None if second_factor_owed else now,
             **sessions.session_details(),
         )
     )
@@ -257,6 +271,11 @@ class SessionUser(UserMixin):
     records_version: int
     roles: frozenset[str]
     session_token: str
+    #: Second factor (kaptrain.mfa): enrolled at all, passed in this session
+    #: (None: not yet), and when the person last confirmed it is them here.
+    mfa_enrolled: bool = False
+    mfa_at: dt.datetime | None = None
+    reauth_at: dt.datetime | None = None
 
     def has_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -280,9 +299,13 @@ _SESSION_USER = (
         UserRole.role,
         LoginSession.last_seen_at,
         LoginSession.remember,
+        LoginSession.mfa_at,
+        LoginSession.reauth_at,
+        TotpCredential.user_id.label("totp_user_id"),
     )
     .join(LoginSession, LoginSession.user_id == User.id)
     .outerjoin(UserRole, UserRole.user_id == User.id)
+    .outerjoin(TotpCredential, TotpCredential.user_id == User.id)
     .where(
         LoginSession.token == bindparam("token"),
         LoginSession.expires_at > bindparam("now"),
@@ -318,6 +341,9 @@ def load_session_user(token: str) -> SessionUser | None:
         records_version=first.records_version,
         roles=roles,
         session_token=token,
+        mfa_enrolled=first.totp_user_id is not None,
+        mfa_at=first.mfa_at,
+        reauth_at=first.reauth_at,
     )
 
 

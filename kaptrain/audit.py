@@ -45,6 +45,13 @@ ACTIONS = (
     "csrf_rejected",
     "rate_limited",
     "new_device_login",
+    "mfa_enrolled",
+    "mfa_passed",
+    "mfa_failed",
+    "mfa_changed",
+    "mfa_reset",
+    "reauth",
+    "reauth_failed",
 )
 
 # Most privileged first: an event names the actor's highest role.

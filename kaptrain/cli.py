@@ -6,6 +6,8 @@ create-user, demo, content check/reload, and backup/restore (defined in
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 import signal
@@ -17,9 +19,18 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import accounts
+from . import accounts, mfa
 from .extensions import db
-from .models import ADMIN, AUTHOR, ROLES, SUPERVISOR, TRAINEE, Cohort, CohortMember
+from .models import (
+    ADMIN,
+    AUTHOR,
+    ROLES,
+    SUPERVISOR,
+    TRAINEE,
+    Cohort,
+    CohortMember,
+    TotpCredential,
+)
 from .passwords import password_problem
 
 DEMO_COHORT = "Demo cohort"
@@ -62,10 +73,32 @@ def create_user_command(
     click.echo(f"Created {user.email} with roles {', '.join(sorted(user.roles))}.")
 
 
+def _demo_totp_secret() -> str | None:
+    """KAPTRAIN_DEMO_TOTP_SECRET, checked: base32, at least 16 characters."""
+    raw = os.environ.get("KAPTRAIN_DEMO_TOTP_SECRET") or ""
+    secret = "".join(raw.split()).upper()
+    if not secret:
+        return None
+    try:
+        base64.b32decode(secret + "=" * (-len(secret) % 8))
+    except binascii.Error:
+        secret = ""
+    if len(secret) < 16:
+        raise click.ClickException(
+            "KAPTRAIN_DEMO_TOTP_SECRET must be a base32 key (letters A-Z, digits "
+            "2-7) of at least 16 characters, e.g. from `python -c 'import pyotp; "
+            "print(pyotp.random_base32())'`."
+        )
+    return secret
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Create the demo cohort and accounts (safe to run again)."""
+    """Create the demo cohort and accounts (safe to run again).
+
+    The staff accounts are enrolled in two-step sign-in with one authenticator
+    key, printed (or KAPTRAIN_DEMO_TOTP_SECRET)."""
     password = os.environ.get("KAPTRAIN_DEMO_PASSWORD") or None
     if password:
         problem = password_problem(password)
@@ -73,6 +106,9 @@ def demo_command() -> None:
             raise click.ClickException(f"KAPTRAIN_DEMO_PASSWORD is too weak: {problem}")
     generated = password is None
     password = password or "-".join(secrets.token_hex(3) for _ in range(4))
+    totp_secret = _demo_totp_secret()
+    totp_generated = totp_secret is None
+    totp_secret = totp_secret or mfa.new_secret()
 
     cohort = db.session.execute(
         select(Cohort).where(Cohort.name == DEMO_COHORT)
@@ -82,7 +118,8 @@ def demo_command() -> None:
         db.session.add(cohort)
         db.session.commit()
 
-    created = []
+    created: list[str] = []
+    enrolled: list[str] = []
     for email, name, roles in DEMO_ACCOUNTS:
         user = accounts.find_user(email)
         if user is None:
@@ -99,6 +136,15 @@ def demo_command() -> None:
             db.session.add(CohortMember(cohort_id=cohort.id, user_id=user.id))
         if SUPERVISOR in roles and user not in cohort.supervisors:
             cohort.supervisors.append(user)
+        if mfa.is_staff(user):
+            # Staff need two-step sign-in: enrol them with one printed secret, so
+            # a newcomer can sign in as the supervisor in two minutes.
+            credential = db.session.get(TotpCredential, user.id)
+            if credential is None:
+                db.session.add(TotpCredential(user_id=user.id, secret=totp_secret))
+                enrolled.append(email)
+            elif not totp_generated and credential.secret != totp_secret:
+                credential.secret, credential.last_step = totp_secret, None
     db.session.commit()
 
     click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
@@ -114,6 +160,19 @@ def demo_command() -> None:
                 "Their password was printed when they were made. To set a new one, "
                 "run again with KAPTRAIN_DEMO_PASSWORD set."
             )
+    if enrolled or not totp_generated:
+        click.echo(
+            f"Two-step sign-in for the staff accounts: authenticator key {totp_secret}"
+        )
+        click.echo(
+            "  After the password, enter the code from any authenticator app given "
+            f"that key, or from: oathtool --totp -b {totp_secret}"
+        )
+    else:
+        click.echo(
+            "The staff accounts' authenticator key was printed when they were "
+            "enrolled; set KAPTRAIN_DEMO_TOTP_SECRET to choose a new one."
+        )
 
 
 content_cli = AppGroup("content", help="Check and reload course content.")

@@ -274,6 +274,13 @@ def load_config(
         # A session unused for this long ends (staff: supervisor, author, admin).
         "IDLE_MINUTES_STAFF": _int_env("IDLE_MINUTES_STAFF", 30, 1, 12 * 60),
         "IDLE_MINUTES_TRAINEE": _int_env("IDLE_MINUTES_TRAINEE", 120, 1, 12 * 60),
+        # How long a confirmed password (and code) lets an admin make sensitive
+        # changes (roles, MFA resets, reset links) before asking again.
+        "REAUTH_MINUTES": _int_env("REAUTH_MINUTES", 10, 1, 60),
+        # The WebAuthn relying-party id (the site's host name) and origin; by
+        # default taken from the request, which suits a single host name.
+        "WEBAUTHN_RP_ID": _env("WEBAUTHN_RP_ID") or "",
+        "WEBAUTHN_ORIGIN": _env("WEBAUTHN_ORIGIN") or "",
         "SUPPORT_URL": _env("SUPPORT_URL") or "",
         # Every absolute link starts with this when set (kaptrain.urls).
         "BASE_URL": base_url,

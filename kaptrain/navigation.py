@@ -75,6 +75,10 @@ def nav_items() -> list[dict[str, object]]:
     """The links the signed-in person's roles give them, marking the current one."""
     if not current_user.is_authenticated:
         return []
+    from .mfa import is_pending
+
+    if is_pending(current_user):  # only the code page and sign-out are open
+        return []
     roles = current_user.roles
     path = request.path
     items = []

@@ -41,8 +41,11 @@ from .models import (
     JournalEntry,
     LoginSession,
     OutboxMessage,
+    Passkey,
     PasswordResetLink,
     QuizAttempt,
+    RecoveryCode,
+    TotpCredential,
     User,
     UserRole,
     VignetteRun,
@@ -231,6 +234,7 @@ def export_user_data(user_id: int) -> dict[str, Any]:
                 .order_by(PasswordResetLink.created_at, PasswordResetLink.id)
             )
         ],
+        "two_step_sign_in": _second_factors(user_id),
         "cohort_invitations": [
             {
                 "cohort_name": name,
@@ -279,6 +283,47 @@ def _audit_row(event: AuditEvent, user: User) -> dict[str, Any]:
         "actor_role": event.actor_role or None,
         "detail": event.detail,
     }
+
+
+def _second_factors(user_id: int) -> list[dict[str, Any]]:
+    """Which second factors exist and when they were made and used: never the
+    authenticator key, a code or its hash, or a passkey's key material."""
+    rows: list[dict[str, Any]] = []
+    totp = db.session.get(TotpCredential, user_id)
+    if totp is not None:
+        rows.append(
+            {
+                "method": "authenticator app",
+                "name": "",
+                "created_at": _value(totp.enabled_at),
+                "used_at": None,
+            }
+        )
+    for code in _all(
+        select(RecoveryCode)
+        .where(RecoveryCode.user_id == user_id)
+        .order_by(RecoveryCode.id)
+    ):
+        rows.append(
+            {
+                "method": "recovery code",
+                "name": "",
+                "created_at": _value(code.created_at),
+                "used_at": _value(code.used_at),
+            }
+        )
+    for key in _all(
+        select(Passkey).where(Passkey.user_id == user_id).order_by(Passkey.id)
+    ):
+        rows.append(
+            {
+                "method": "passkey",
+                "name": key.name,
+                "created_at": _value(key.created_at),
+                "used_at": _value(key.last_used_at),
+            }
+        )
+    return rows
 
 
 def _audit_about(user: User) -> Any:

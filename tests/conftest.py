@@ -25,7 +25,9 @@ from kaptrain import create_app
 from kaptrain.config import check_database_url
 from kaptrain.extensions import db
 from kaptrain.mail import stop_delivery
+from kaptrain.mfa import STAFF_ROLES
 from kaptrain.models import ROLES, Cohort, CohortMember, User, UserRole
+from tests.support.mfa import enrol, needs_code, pass_code
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_FIXTURES = Path(__file__).resolve().parent / "content"
@@ -198,7 +200,10 @@ def make_user(app: Flask) -> Callable[..., User]:
         password: str = PASSWORD,
         cohort: Cohort | None = None,
         active: bool = True,
+        mfa: bool | None = None,
     ) -> User:
+        """Staff get a confirmed authenticator unless ``mfa=False`` (trainees
+        only with ``mfa=True``); its secret is ``user.totp_secret``."""
         roles = (role,) if isinstance(role, str) else role
         assert all(r in ROLES for r in roles)
         n = next(_counter)
@@ -216,9 +221,13 @@ def make_user(app: Flask) -> Callable[..., User]:
             db.session.flush()
             if cohort is not None:
                 db.session.add(CohortMember(cohort_id=cohort.id, user_id=user.id))
+            if mfa is None:
+                mfa = any(r in STAFF_ROLES for r in roles)
+            secret = enrol(user.id) if mfa else None
             db.session.commit()
             db.session.refresh(user)
             db.session.expunge(user)
+        user.totp_secret = secret  # type: ignore[attr-defined]
         return user
 
     return factory
@@ -265,13 +274,16 @@ def login(app: Flask, client: FlaskClient) -> Callable[..., Any]:
         with app.app_context():
             name, value = device_cookie(email.strip().lower())
         client.set_cookie(name, value, path="/login")
-        response = client.post(
-            "/login",
-            data={"email": email, "password": password},
-            follow_redirects=follow,
-        )
-        if not follow:
-            assert response.status_code == 302, "login failed"
+        response = client.post("/login", data={"email": email, "password": password})
+        secret = getattr(user, "totp_secret", None)
+        if secret and needs_code(response):
+            # Staff (and enrolled trainees) pass the second step with a real code.
+            response = pass_code(client, secret, response.headers["Location"])
+        if follow:
+            while response.status_code in (301, 302, 303):
+                response = client.get(response.headers["Location"])
+            return response
+        assert response.status_code == 302, "login failed"
         return response
 
     return do_login

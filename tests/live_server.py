@@ -27,6 +27,8 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "quiet-harbour-lantern-47"
+#: The demo staff accounts' authenticator key (flask demo enrols them with it).
+DEMO_TOTP_SECRET = "KAPTRAINLIVETESTSECRET234567ABCD"
 BIN = Path(sys.executable).parent
 
 
@@ -62,8 +64,12 @@ class LiveServer:
         return requests.Session()
 
     def login(self, email: str, password: str = DEMO_PASSWORD) -> requests.Session:
-        """A requests session signed in through the real form (CSRF included)."""
+        """A requests session signed in through the real form (CSRF included);
+        staff pass the second step with a code from the demo key."""
         import re
+        from urllib.parse import urljoin, urlsplit
+
+        from tests.support.mfa import CODES
 
         http = requests.Session()
         page = http.get(f"{self.url}/login", timeout=30)
@@ -76,6 +82,16 @@ class LiveServer:
             timeout=30,
         )
         assert response.status_code == 302, f"login failed: {response.status_code}"
+        location = urljoin(self.url, response.headers["Location"])
+        if urlsplit(location).path == "/login/mfa":
+            code = CODES.next(DEMO_TOTP_SECRET, f"{self.url}|{email}")
+            response = http.post(
+                location,
+                data={"csrf_token": token.group(1), "code": code},
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert response.status_code == 302, "the second sign-in step failed"
         return http
 
     @property
@@ -147,6 +163,7 @@ def start_live_server(
             "KAPTRAIN_INSTANCE_DIR": str(base_dir / "instance"),
             "KAPTRAIN_SECRET_KEY": "live-server-secret-key-0123456789abcdef",
             "KAPTRAIN_DEMO_PASSWORD": DEMO_PASSWORD,
+            "KAPTRAIN_DEMO_TOTP_SECRET": DEMO_TOTP_SECRET,
             "KAPTRAIN_PASSWORD_METHOD": "scrypt:16384:8:1",
             "KAPTRAIN_CONTENT_AUTO_RELOAD": "false",
             "KAPTRAIN_MODULES_DIR": str(modules_dir or ROOT / "modules"),

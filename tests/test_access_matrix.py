@@ -33,6 +33,7 @@ from kaptrain import create_app
 from kaptrain.certificates import new_code
 from kaptrain.extensions import db
 from kaptrain.mail import stop_delivery
+from kaptrain.mfa import STAFF_ROLES
 from kaptrain.models import (
     Certificate,
     Cohort,
@@ -51,6 +52,7 @@ from tests.conftest import (
     pg_admin_engine,
 )
 from tests.learn_support import MODULE_ID, fixture_config
+from tests.support.mfa import enrol, needs_code, sign_in
 from tests.test_supervise_support import SECRET, seed_trainee
 
 ROLES = (
@@ -122,9 +124,12 @@ def add_user(
         db.session.add(CohortMember(cohort_id=cohort_id, user_id=user.id))
     for supervised in supervises:
         db.session.get(Cohort, supervised).supervisors.append(user)
+    # Staff hold an authenticator (issue 13) and sign in with real codes.
+    secret = enrol(user.id) if set(roles) & set(STAFF_ROLES) else None
     db.session.commit()
     db.session.refresh(user)
     db.session.expunge(user)
+    user.totp_secret = secret  # type: ignore[attr-defined]
     return user
 
 
@@ -344,6 +349,8 @@ AUTHOR = cells(LOGIN, 403, 403, 403, 403, OK, OK)
 ADMIN = cells(LOGIN, 403, 403, 403, 403, 403, OK)
 # Sign-in and registration: signed-in people are sent on.
 ANONYMOUS_ONLY = cells(OK, 302, 302, 302, 302, 302, 302)
+# The second sign-in step: a session that already passed it is sent on.
+PASSED_ON = cells(LOGIN, 302, 302, 302, 302, 302, 302)
 
 Params = dict[str, Any]
 
@@ -380,6 +387,10 @@ def _const(url: str) -> Callable[[World, Params], str]:
 
 def _nodata(_w: World, _p: Params) -> dict[str, Any]:
     return {}
+
+
+def _bad_code(_w: World, _p: Params) -> dict[str, Any]:
+    return {"code": "abcdef"}  # never a valid code, so nobody gets enrolled
 
 
 A_ATTEMPT = "/modules/<module_id>/<item_id>/attempts/<int:attempt_id>"
@@ -508,6 +519,63 @@ TABLE: tuple[Route, ...] = (
         _const("/account/sessions/end-others"),
         SIGNED_IN,
         own_account=True,
+    ),
+    # two-step sign-in (staff are enrolled and signed in with a code; trainees
+    # are not enrolled, so the code pages send everyone on)
+    Route("/login/mfa", "GET", _const("/login/mfa"), PASSED_ON),
+    Route(
+        "/login/mfa", "POST", _const("/login/mfa"), PASSED_ON, data=_bad_code
+    ),
+    Route(
+        "/login/mfa/passkey/options",
+        "POST",
+        _const("/login/mfa/passkey/options"),
+        cells(LOGIN, 400, 400, 400, 400, 400, 400),
+    ),
+    Route("/login/mfa/passkey", "POST", _const("/login/mfa/passkey"), PASSED_ON),
+    Route("/account/mfa", "GET", _const("/account/mfa"), SIGNED_IN),
+    Route(
+        "/account/mfa/setup",
+        "GET",
+        _const("/account/mfa/setup"),
+        cells(LOGIN, OK, OK, 302, 302, 302, 302),
+    ),
+    Route(
+        "/account/mfa/setup",
+        "POST",
+        _const("/account/mfa/setup"),
+        cells(LOGIN, 400, 400, 302, 302, 302, 302),
+        data=_bad_code,
+    ),
+    Route("/account/confirm", "GET", _const("/account/confirm"), SIGNED_IN),
+    Route(
+        "/account/confirm",
+        "POST",
+        _const("/account/confirm"),
+        cells(LOGIN, 400, 400, 400, 400, 400, 400),
+        data=lambda _w, _p: {"password": "not-the-password", "code": "abcdef"},
+    ),
+    # Staff get their new codes shown (200), trainees without MFA are sent back.
+    Route(
+        "/account/mfa/recovery-codes",
+        "POST",
+        _const("/account/mfa/recovery-codes"),
+        cells(LOGIN, 302, 302, 200, 200, 200, 200),
+    ),
+    Route("/account/mfa/off", "POST", _const("/account/mfa/off"), SIGNED_IN),
+    Route(
+        "/account/mfa/passkeys/options",
+        "POST",
+        _const("/account/mfa/passkeys/options"),
+        cells(LOGIN, 400, 400, OK, OK, OK, OK),
+        ok=(200,),
+    ),
+    Route("/account/mfa/passkeys", "POST", _const("/account/mfa/passkeys"), SIGNED_IN),
+    Route(
+        "/account/mfa/passkeys/<int:passkey_id>/delete",
+        "POST",
+        _const("/account/mfa/passkeys/999999/delete"),
+        cells(LOGIN, 404, 404, 404, 404, 404, 404),
     ),
     # learn: catalog, module, items
     Route("/modules", "GET", _const("/modules"), TRAINEE),
@@ -779,6 +847,13 @@ TABLE: tuple[Route, ...] = (
         data=lambda w, _p: {"cohort": str(w.other_cohort_id)},
         prepare=fresh_account,
     ),
+    Route(
+        "/admin/users/<int:user_id>/mfa-reset",
+        "POST",
+        lambda _w, p: f"/admin/users/{p['user']}/mfa-reset",
+        ADMIN,
+        prepare=fresh_account,
+    ),
     Route("/admin/audit", "GET", _const("/admin/audit"), ADMIN),
 )
 
@@ -804,13 +879,32 @@ def clone(w: World, role: str) -> User:
         )
 
 
+#: A signed-in session cookie per staff user, reused by later cells: each
+#: sign-in needs a TOTP code never used before, and the server accepts at most
+#: three 30-second steps at a time, so signing staff in afresh for each of some
+#: 400 cells would wait for the clock. A reused cookie whose session a cell
+#: ended (sign-out) fails the check below and is replaced by a new sign-in.
+_STAFF_COOKIES: dict[tuple[int, int], str] = {}
+
+
 def signed_in_client(w: World, user: User | None) -> Any:
     client = w.app.test_client()
-    if user is not None:
-        response = client.post(
-            "/login", data={"email": user.email, "password": PASSWORD}
-        )
-        assert response.status_code == 302, f"sign-in as {user.email} failed"
+    if user is None:
+        return client
+    secret = getattr(user, "totp_secret", None)
+    key = (id(w), user.id)
+    if secret and key in _STAFF_COOKIES:
+        client.set_cookie("session", _STAFF_COOKIES[key])
+        if client.get("/account/password").status_code == 200:
+            return client
+        client = w.app.test_client()
+    response = sign_in(client, user, PASSWORD)
+    assert response.status_code == 302, f"sign-in as {user.email} failed"
+    if secret:
+        assert not needs_code(response)
+        cookie = client.get_cookie("session")
+        assert cookie is not None
+        _STAFF_COOKIES[key] = cookie.value
     return client
 
 

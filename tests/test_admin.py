@@ -15,6 +15,7 @@ from kaptrain.models import AuditEvent, PasswordResetLink, User, utcnow
 from kaptrain.navigation import NAV
 
 from .conftest import PASSWORD
+from .support.mfa import sign_in
 
 NEW_PASSWORD = "silver-fern-canyon-58"
 
@@ -43,7 +44,7 @@ def _admin_routes(app, user_id: int) -> list[tuple[str, str]]:  # type: ignore[n
 def test_every_admin_route_is_403_for_other_roles(app, client, make_user, role):
     target = make_user()
     user = make_user(role)
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    sign_in(client, user, PASSWORD)
     for method, path in _admin_routes(app, target.id):
         response = client.open(path, method=method, data={"roles": ["admin"]})
         assert response.status_code == 403, (method, path)
@@ -91,7 +92,7 @@ def _nav_links(page: str) -> set[str]:
 @pytest.mark.parametrize("role", ["trainee", "supervisor", "author", "admin"])
 def test_navigation_shows_each_role_its_own_links(app, client, make_user, role):
     user = make_user(role)
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    sign_in(client, user, PASSWORD)
     links = _nav_links(client.get("/support").get_data(as_text=True))
     with app.test_request_context():
         from flask import url_for
@@ -233,7 +234,7 @@ def _reset(client, path: str, password: str = NEW_PASSWORD):  # type: ignore[no-
 def test_reset_link_works_once(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client = app.test_client()
-    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(admin_client, admin, PASSWORD)
     path = _issue_link(admin_client, user.id, mailbox)
     visitor = app.test_client()
     assert visitor.get(path).status_code == 200
@@ -255,7 +256,7 @@ def test_reset_link_works_once(app, make_user, mailbox):
 def test_reset_link_expires(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client = app.test_client()
-    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(admin_client, admin, PASSWORD)
     path = _issue_link(admin_client, user.id, mailbox)
     with app.app_context():
         link = db.session.scalars(select(PasswordResetLink)).one()
@@ -272,7 +273,7 @@ def test_reset_link_expires(app, make_user, mailbox):
 def test_reset_link_with_a_weak_password_keeps_the_link_usable(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client = app.test_client()
-    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(admin_client, admin, PASSWORD)
     path = _issue_link(admin_client, user.id, mailbox)
     visitor = app.test_client()
     response = _reset(visitor, path, "password1")
@@ -288,8 +289,8 @@ def test_unknown_reset_token_is_404(client, token):
 def test_reset_ends_the_users_sessions(app, make_user, mailbox):
     admin, user = make_user("admin"), make_user()
     admin_client, user_client = app.test_client(), app.test_client()
-    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
-    user_client.post("/login", data={"email": user.email, "password": PASSWORD})
+    sign_in(admin_client, admin, PASSWORD)
+    sign_in(user_client, user, PASSWORD)
     path = _issue_link(admin_client, user.id, mailbox)
     _reset(app.test_client(), path)
     assert user_client.get("/account/password").status_code == 302
@@ -324,12 +325,12 @@ def test_audit_log_records_the_account_events_and_never_a_password(
     caplog.set_level("DEBUG")
     admin, user = make_user("admin"), make_user(email="pat@example.org")
     admin_client, user_client = app.test_client(), app.test_client()
-    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(admin_client, admin, PASSWORD)
     user_client.post("/login", data={"email": user.email, "password": "Wr0ng-guess!"})
     user_client.post(
         "/login", data={"email": "ghost@example.org", "password": "Ghost-pass-77"}
     )
-    user_client.post("/login", data={"email": user.email, "password": PASSWORD})
+    sign_in(user_client, user, PASSWORD)
     user_client.post(
         "/account/password",
         data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
@@ -393,7 +394,8 @@ def test_admin_filters_the_audit_log_by_action_and_person(
         page = client.get("/admin/audit", query_string=params).get_data(as_text=True)
         return re.findall(r"<tr>\s*<td><time.*?</tr>", page, re.S)
 
-    assert len(rows()) == 3
+    # The admin's sign-in is two events since issue 13: login, then mfa_passed.
+    assert len(rows()) == 4
     failed = rows(action="login_failed")
     assert len(failed) == 2
     assert all("login failed" in row for row in failed)

@@ -12,6 +12,7 @@ import pytest
 from kaptrain.auth.views import safe_next
 
 from .conftest import PASSWORD, csrf_token_from
+from .support.mfa import sign_in
 
 
 @pytest.fixture
@@ -27,7 +28,8 @@ def _signed_in(client) -> bool:  # type: ignore[no-untyped-def]
 
 def test_login_signs_in_and_goes_home(client, make_user):
     user = make_user("supervisor")
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    # Staff pass two-step sign-in after the password (issue 13), then go home.
+    response = sign_in(client, user, PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert _signed_in(client)

@@ -82,3 +82,44 @@ def test_demo_refuses_a_weak_password(app, runner, monkeypatch):
     assert result.exit_code != 0
     assert "KAPTRAIN_DEMO_PASSWORD is too weak" in result.output
     assert _counts(app)["users"] == 0
+
+
+def test_demo_enrols_staff_with_a_printed_authenticator_key(
+    app, runner, monkeypatch
+):
+    """A newcomer reads the key from the output and signs in as the supervisor."""
+    import pyotp
+
+    monkeypatch.setenv("KAPTRAIN_DEMO_PASSWORD", PASSWORD)
+    monkeypatch.delenv("KAPTRAIN_DEMO_TOTP_SECRET", raising=False)
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    match = re.search(r"authenticator key ([A-Z2-7]{32})\n", first.output)
+    assert match, first.output
+    key = match.group(1)
+    assert f"oathtool --totp -b {key}" in first.output
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"email": "supervisor@example.org", "password": PASSWORD}
+    )
+    assert response.headers["Location"].startswith("/login/mfa")
+    code = pyotp.TOTP(key).now()
+    assert client.post("/login/mfa", data={"code": code}).status_code == 302
+    assert client.get("/supervise/cohorts").status_code == 200
+    # Trainees are not enrolled; running again keeps the key and does not show it.
+    assert _signs_in(app, "trainee@example.org", PASSWORD)
+    second = runner.invoke(args=["demo"])
+    assert key not in second.output and "KAPTRAIN_DEMO_TOTP_SECRET" in second.output
+
+
+def test_demo_takes_the_authenticator_key_from_the_environment(
+    app, runner, monkeypatch
+):
+    monkeypatch.setenv("KAPTRAIN_DEMO_PASSWORD", PASSWORD)
+    monkeypatch.setenv("KAPTRAIN_DEMO_TOTP_SECRET", "jbsw y3dp ehpk 3pxp")
+    result = runner.invoke(args=["demo"])
+    assert "authenticator key JBSWY3DPEHPK3PXP" in result.output
+    monkeypatch.setenv("KAPTRAIN_DEMO_TOTP_SECRET", "not base32!")
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code != 0
+    assert "KAPTRAIN_DEMO_TOTP_SECRET must be a base32 key" in refused.output

@@ -12,6 +12,7 @@ from flask import Flask
 from kaptrain.catalog import content_state
 from kaptrain.learn.fragments import FragmentCache
 from tests.learn_support import LESSONS, MODULE_ID, fixture_config
+from tests.support.mfa import sign_in
 
 LESSON_URL = f"/modules/{MODULE_ID}/{LESSONS[0]}?note=seen"
 
@@ -25,7 +26,7 @@ def _signed_in(app: Flask, user: Any) -> Any:
     from tests.conftest import PASSWORD
 
     client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = sign_in(client, user, PASSWORD)
     assert response.status_code == 302
     return client
 

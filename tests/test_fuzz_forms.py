@@ -151,6 +151,33 @@ def test_account_delete(
     ok(as_("peer").post("/account/delete", data=data))
 
 
+@FUZZ
+@given(data=form("code"), next_=text)
+def test_second_sign_in_step(
+    client: FlaskClient, world: World, data: dict[str, Any], next_: str
+) -> None:
+    """A session that owes its code: the code form and the passkey answer."""
+    client.post(
+        "/login", data={"email": world.supervisor.email, "password": PASSWORD}
+    )
+    ok(client.post(f"/login/mfa?next={quote(next_)}", data=data))
+    ok(client.post("/login/mfa/passkey", data={"credential": data.get("code", [])}))
+
+
+@FUZZ
+@given(data=form("password", "code"), setup=form("code"), next_=text)
+def test_confirm_and_mfa_setup(
+    as_: Callable[[str], FlaskClient],
+    data: dict[str, Any],
+    setup: dict[str, Any],
+    next_: str,
+) -> None:
+    client = as_("trainee")
+    ok(client.post(f"/account/confirm?next={quote(next_)}", data=data))
+    ok(client.post("/account/mfa/setup", data=setup))
+    ok(client.post("/account/mfa/passkeys", data={"credential": setup.get("code")}))
+
+
 # ---------------------------------------------------------------------- journal
 
 

@@ -23,6 +23,7 @@ from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, CohortInvitation, CohortMember, User
 from tests import test_supervise_support as support
 from tests.conftest import PASSWORD
+from tests.support.mfa import sign_in
 from tests.test_supervise_support import SECRET, SHARED, World
 
 app_config = support.app_config
@@ -34,7 +35,7 @@ VIEWER_IP = "203.0.113.77"  # the supervisor's address, never shown to the train
 def _client(app: Flask, user: User, ip: str = "127.0.0.1") -> FlaskClient:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = ip
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = sign_in(client, user, PASSWORD)  # staff pass the code step too
     assert response.status_code == 302, "login failed"
     return client
 

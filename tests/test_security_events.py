@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent
+from tests.support.mfa import sign_in
 
 from .conftest import PASSWORD
 
@@ -220,7 +221,7 @@ def test_the_audit_page_filters_security_events_by_kind_person_and_date(
     app, client, make_user, events
 ):
     admin = make_user("admin")
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(client, admin, PASSWORD)
     security = _rows(client, action="security", to="2026-12-03")
     assert len(security) == 2
     assert not any("<td>login</td>" in row for row in security)
@@ -235,7 +236,7 @@ def test_the_audit_page_filters_security_events_by_kind_person_and_date(
 
 def test_a_mistyped_date_is_explained_and_kept(app, client, make_user, events):
     admin = make_user("admin")
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(client, admin, PASSWORD)
     response = client.get("/admin/audit?from=30/11/2026")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -245,7 +246,7 @@ def test_a_mistyped_date_is_explained_and_kept(app, client, make_user, events):
 
 def test_the_audit_filters_need_no_javascript(app, client, make_user):
     admin = make_user("admin")
-    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(client, admin, PASSWORD)
     page = client.get("/admin/audit").get_data(as_text=True)
     form = re.search(r'<form method="get".*?</form>', page, re.S).group(0)
     for name in ("action", "who", "from", "to"):

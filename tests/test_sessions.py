@@ -17,6 +17,7 @@ from kaptrain.extensions import db
 from kaptrain.models import LoginSession, User, utcnow
 
 from .conftest import PASSWORD
+from .support.mfa import sign_in
 
 NEW_PASSWORD = "copper-heron-meadow-41"
 
@@ -74,7 +75,7 @@ def test_logout_deletes_only_that_browsers_session(app, make_user):
     user = make_user()
     first, second = app.test_client(), app.test_client()
     for client in (first, second):
-        client.post("/login", data={"email": user.email, "password": PASSWORD})
+        sign_in(client, user, PASSWORD)
     assert len(_tokens(app, user)) == 2
     first.post("/logout")
     assert len(_tokens(app, user)) == 1
@@ -105,7 +106,7 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, make_user):
     user = make_user()
     here, elsewhere = app.test_client(), app.test_client()
     for client in (here, elsewhere):
-        client.post("/login", data={"email": user.email, "password": PASSWORD})
+        sign_in(client, user, PASSWORD)
     response = here.post(
         "/account/password",
         data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
@@ -138,7 +139,7 @@ def test_password_change_needs_the_current_password(app, client, make_user, logi
 def test_deactivation_by_an_admin_ends_the_users_sessions(app, make_user):
     admin, user = make_user("admin"), make_user()
     admin_client, user_client = app.test_client(), app.test_client()
-    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    sign_in(admin_client, admin, PASSWORD)
     user_client.post(
         "/login", data={"email": user.email, "password": PASSWORD, "remember": "y"}
     )
@@ -174,7 +175,7 @@ def test_expired_session_is_not_accepted(app, client, make_user, login):
 def test_expired_rows_are_tidied_at_the_next_login(app, make_user):
     user = make_user()
     first = app.test_client()
-    first.post("/login", data={"email": user.email, "password": PASSWORD})
+    sign_in(first, user, PASSWORD)
     with app.app_context():
         db.session.scalars(select(LoginSession)).one().expires_at = utcnow()
         db.session.commit()

@@ -14,6 +14,7 @@ from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, Cohort, CohortInvitation, CohortMember
 from tests import test_supervise_support as support
 from tests.conftest import PASSWORD
+from tests.support.mfa import sign_in
 from tests.test_supervise_support import World
 
 app_config = support.app_config
@@ -198,9 +199,7 @@ def test_staff_cannot_accept_an_invitation(
     with app.app_context():
         invitation_id = db.session.execute(select(CohortInvitation.id)).scalar_one()
     staff = app.test_client()
-    staff.post(
-        "/login", data={"email": getattr(world, who).email, "password": PASSWORD}
-    )
+    sign_in(staff, getattr(world, who), PASSWORD)
     assert staff.post(f"/account/invitations/{invitation_id}/accept").status_code == 404
     assert getattr(world, who).id not in _members(app, world.cohort.id)
 

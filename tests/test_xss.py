@@ -36,6 +36,7 @@ from kaptrain.models import (
     cohort_supervisors,
 )
 from tests.conftest import CONTENT_FIXTURES, PASSWORD
+from tests.support.mfa import sign_in
 
 HERE = Path(__file__).resolve().parent
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
@@ -476,7 +477,7 @@ def test_reflections_and_comments_are_escaped(
     for rule, url in pages.items():
         client = app.test_client()
         who = trainee if rule == "/journal" else supervisor
-        client.post("/login", data={"email": who.email, "password": PASSWORD})
+        sign_in(client, who, PASSWORD)
         response = client.get(url)
         html = response.get_data(as_text=True)
         assert response.status_code == 200, url

@@ -27,3 +27,4 @@ class DeleteAccountForm(FlaskForm):
         ],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
+

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from .. import accounts, audit, membership, resets, security_events
+from .. import accounts, audit, membership, mfa, reauth, resets, security_events
 from ..access import roles_required
 from ..auth.forms import ConfirmForm
 from ..extensions import db
@@ -95,6 +95,7 @@ def create_user():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
+@reauth.reauth_required("admin.user_detail")
 def user_detail(user_id: int):  # type: ignore[no-untyped-def]
     """One user's roles, with a form to change them."""
     user = db.session.get(User, user_id) or abort(404)
@@ -116,6 +117,7 @@ def user_detail(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/active")
 @roles_required(ADMIN)
+@reauth.reauth_required("admin.user_detail")
 def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
     """Deactivate (ending all sessions) or reactivate an account."""
     user = db.session.get(User, user_id) or abort(404)
@@ -142,6 +144,7 @@ def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/reset-email")
 @roles_required(ADMIN)
+@reauth.reauth_required("admin.user_detail")
 def send_reset(user_id: int):  # type: ignore[no-untyped-def]
     """E-mail the account holder a one-time reset link (audited); the admin never
     sees the link or the new password."""
@@ -205,6 +208,8 @@ def _user_page(  # type: ignore[no-untyped-def]
         form=form,
         confirm=ConfirmForm(),
         assign_form=assign_form or _assign_form(user),
+        mfa_enrolled=mfa.is_enrolled(user.id),
+        reauth_fresh=reauth.reauth_is_fresh(current_user),
     )
 
 
@@ -221,6 +226,27 @@ def _day(name: str) -> tuple[str, dt.datetime | None, str | None]:
     except ValueError:
         return typed, None, "Enter dates as year-month-day, like 2026-12-04."
     return typed, dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), None
+
+
+@bp.post("/users/<int:user_id>/mfa-reset")
+@roles_required(ADMIN)
+@reauth.reauth_required("admin.user_detail")
+def mfa_reset(user_id: int):  # type: ignore[no-untyped-def]
+    """Remove someone's second factors (lost device); they are told by e-mail."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        mfa.admin_reset(accounts.current_account(), user)
+    except accounts.AccountError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            f"Two-step sign-in for {user.email} is reset and they are signed out "
+            "everywhere; they were told by e-mail.",
+            "success",
+        )
+    return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.get("/audit")

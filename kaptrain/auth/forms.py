@@ -120,3 +120,52 @@ class PasswordChangeForm(PasswordResetForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only a CSRF token, for POST buttons such as sign out."""
+
+
+CODE_LABEL = "6-digit code from your authenticator app, or a recovery code"
+
+
+def code_field(label: str = CODE_LABEL, required: bool = True) -> StringField:
+    validators = [Length(max=40, message="A code is 6 digits; a recovery code 16.")]
+    if required:
+        validators.insert(0, DataRequired("Enter the code from your app."))
+    return StringField(
+        label,
+        validators=validators,
+        render_kw={
+            "autocomplete": "one-time-code",
+            "spellcheck": "false",
+            "autocapitalize": "characters",
+        },
+    )
+
+
+class CodeForm(FlaskForm):
+    """The second sign-in step: a TOTP code or a recovery code."""
+
+    code = code_field()
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "6-digit code your app shows now",
+        validators=[
+            DataRequired("Enter the 6-digit code your app shows."),
+            Length(max=12, message="Enter the 6 digits your app shows."),
+        ],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ReauthForm(FlaskForm):
+    """Confirm it is still you before a sensitive change."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[
+            DataRequired("Enter your password."),
+            Length(max=MAX_LENGTH, message="That is not your password. Try again."),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = code_field(required=False)

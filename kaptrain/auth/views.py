@@ -21,12 +21,13 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from .. import accounts, registration, resets
+from .. import accounts, mfa, registration, resets
 from ..extensions import limiter
 from ..models import email_key
 from . import bp
 from .devices import is_known_device, remember_device
 from .forms import (
+    CodeForm,
     ConfirmForm,
     ForgotPasswordForm,
     LoginForm,
@@ -116,14 +117,22 @@ def login():  # type: ignore[no-untyped-def]
             g.login_failed = error.field == "password"
             getattr(form, error.field).errors = [error.message]
         else:
+            owed = mfa.needs_second_factor(user)
             accounts.start_session(
                 user,
                 remember=bool(form.remember.data),
                 new_device=not is_known_device(user.email),
+                second_factor_owed=owed,
             )
-            response = redirect(
-                safe_next(request.args.get("next")) or url_for("main.index")
-            )
+            next_url = safe_next(request.args.get("next"))
+            if owed:
+                # The session is pending: the code (or enrolment) comes first.
+                step = "auth.mfa_verify" if mfa.is_enrolled(user.id) else (
+                    "account.mfa_setup"
+                )
+                response = redirect(url_for(step, next=next_url))
+            else:
+                response = redirect(next_url or url_for("main.index"))
             remember_device(response, user.email)
             return response
     return render_template("auth/login.html", form=form)
@@ -292,3 +301,94 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             flash("Your password is set. Sign in with it now.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, user=link.user)
+
+
+def _mfa_account_key() -> str:
+    return f"mfa:{current_user.id}"
+
+
+def _code_failed(_response: Response) -> bool:
+    return bool(g.get("mfa_failed"))
+
+
+# Six digits are a million codes and three are valid at a time: five wrong codes
+# per quarter hour per account keeps a guesser's odds near 0.15% a day.
+MFA_LIMIT = "5 per 15 minutes"
+
+
+@bp.route("/login/mfa", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    MFA_LIMIT, key_func=_mfa_account_key, methods=["POST"], deduct_when=_code_failed
+)
+def mfa_verify():  # type: ignore[no-untyped-def]
+    """Sign-in step two: a code from the authenticator app or a recovery code."""
+    next_url = safe_next(request.args.get("next"))
+    if not mfa.is_pending(current_user):
+        return redirect(next_url or url_for("main.index"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            method = mfa.pass_second_factor(
+                accounts.current_account(), form.code.data or ""
+            )
+        except accounts.AccountError as error:
+            g.mfa_failed = True
+            form.code.errors = [error.message]
+        else:
+            if method == "recovery":
+                left = mfa.recovery_codes_left(current_user.id)
+                flash(
+                    f"You signed in with a recovery code; {left} remain. Make new "
+                    "ones on your two-step sign-in page if you are running low.",
+                    "info",
+                )
+            return redirect(next_url or url_for("main.index"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "auth/mfa_verify.html", form=form, passkeys=mfa_has_passkeys()
+    ), status
+
+
+def mfa_has_passkeys() -> bool:
+    from ..passkeys import has_passkeys
+
+    return has_passkeys(current_user.id)
+
+
+@bp.post("/login/mfa/passkey/options")
+@login_required
+def passkey_login_options():  # type: ignore[no-untyped-def]
+    """WebAuthn sign-in options (JSON, for static/js/passkeys.js)."""
+    from ..passkeys import authentication_options
+
+    if not mfa.is_pending(current_user):
+        return {"error": "You are already signed in."}, 400
+    return Response(
+        authentication_options(current_user.id), mimetype="application/json"
+    )
+
+
+@bp.post("/login/mfa/passkey")
+@login_required
+@limiter.limit(
+    MFA_LIMIT, key_func=_mfa_account_key, methods=["POST"], deduct_when=_code_failed
+)
+def passkey_login():  # type: ignore[no-untyped-def]
+    """Sign-in step two with a passkey (the script posts the browser's answer)."""
+    from .. import passkeys
+
+    next_url = safe_next(request.args.get("next"))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if mfa.is_pending(current_user):
+        try:
+            passkeys.authenticate(
+                accounts.current_account(),
+                passkeys.parse_json_body(request.form.get("credential")),
+            )
+        except accounts.AccountError as error:
+            g.mfa_failed = True
+            flash(error.message, "error")
+            return redirect(url_for("auth.mfa_verify", next=next_url))
+    return redirect(next_url or url_for("main.index"))

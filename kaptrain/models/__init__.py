@@ -16,6 +16,7 @@ from .learning import (
     VignetteStep,
 )
 from .mail import SUBJECT_MAX, OutboxMessage
+from .mfa import Passkey, RecoveryCode, TotpCredential
 from .users import (
     ADMIN,
     AUTHOR,
@@ -65,9 +66,12 @@ __all__ = [
     "LoginSession",
     "ModuleVersion",
     "OutboxMessage",
+    "Passkey",
     "PasswordResetLink",
     "QuizAttempt",
     "QuizResponse",
+    "RecoveryCode",
+    "TotpCredential",
     "UTCDateTime",
     "User",
     "UserRole",

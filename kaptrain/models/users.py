@@ -195,6 +195,11 @@ class LoginSession(db.Model):
         String(USER_AGENT_MAX), default="", server_default=""
     )
     ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    #: When this browser passed the second factor (None: not yet, or not needed).
+    mfa_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When the person last confirmed their password (and code) in this browser,
+    #: for actions that ask again (kaptrain.reauth.reauth_required).
+    reauth_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

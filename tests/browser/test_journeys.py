@@ -22,9 +22,10 @@ from playwright.sync_api import expect
 from kaptrain.content import Catalog, Module, build_catalog
 from tests.live_server import DEMO_PASSWORD, LiveServer, start_live_server
 from tests.support.mail import Mailbox, mail_in_folder
+from tests.support.mfa import CODES
 
 from .flows import answer_quiz, items_of, plan_case
-from .support import ROOT, Auditor, new_page, sign_in, sign_out
+from .support import ROOT, Auditor, enter_code, new_page, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -402,5 +403,56 @@ def test_every_other_page_type_passes_the_audit(
     audit.check(page, "change password")
     page.goto("/account/delete")
     audit.check(page, "delete account")
+    page.context.close()
+    audit.finish()
+
+
+def test_trainee_turns_on_two_step_sign_in_and_signs_in_with_a_code(
+    browser: Any, server: LiveServer, audit: Auditor
+) -> None:
+    """Enrolment (QR code and key, a wrong code, then the right one, the
+    recovery codes), and the next sign-in with a code, all at zero axe
+    violations."""
+    email = "trainee2@example.org"
+    page = new_page(browser, server.url)
+    sign_in(page, email, DEMO_PASSWORD)
+    page.goto("/account")
+    page.get_by_role("link", name="Two-step sign-in").click()
+    audit.check(page, "two-step sign-in (off)")
+    page.get_by_role("link", name="Set up two-step sign-in").click()
+    expect(page.get_by_role("img", name="QR code to scan")).to_be_visible()
+    audit.check(page, "two-step sign-in setup", shot=True)
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+
+    code_field = page.get_by_label("6-digit code your app shows now")
+    code_field.fill("000")
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code does not match")
+    audit.check(page, "two-step sign-in setup with an error")
+    assert page.locator("code.secret").inner_text().replace(" ", "") == secret
+    code_field.fill(CODES.next(secret, f"{server.url}|{email}"))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    audit.check(page, "recovery codes", shot=True)
+    page.get_by_role("link", name="I have saved my codes, continue").click()
+    page.goto("/account/mfa")
+    audit.check(page, "two-step sign-in (on)")
+    sign_out(page)
+
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Two-step sign-in")).to_be_visible()
+    audit.check(page, "sign-in code")
+    enter_code(page, "12345x")
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right")
+    audit.check(page, "sign-in code with an error")
+    enter_code(page, CODES.next(secret, f"{server.url}|{email}"))
+    assert "/login" not in page.url  # signed in, on the trainee's home page
+    page.goto("/account/confirm")
+    audit.check(page, "confirm it is you")
     page.context.close()
     audit.finish()
