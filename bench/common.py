@@ -269,7 +269,7 @@ def _wait_healthy(server: Server, timeout: float = 120.0) -> None:
 
 
 _TOKEN = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+    r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf_token" value="([^"]+)"'
 )
 
 

@@ -24,7 +24,7 @@ _next = itertools.count()
 _lock = threading.Lock()
 
 TOKEN = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token"[^>]*value="([^"]+)"|'
     r'name="csrf_token" value="([^"]+)"'
 )
 LINK = re.compile(r'href="(/modules/[^"/?#]+/[^"/?#]+)"')

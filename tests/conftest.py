@@ -300,7 +300,7 @@ def trainee(make_user: Callable[..., User], login: Callable[..., Any]) -> User:
 def csrf_token_from(html: str) -> str:
     """The CSRF token in a rendered form (for tests that enable CSRF)."""
     match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+        r'name="csrf_token"[^>]*value="([^"]+)"', html
     ) or re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)

@@ -86,7 +86,7 @@ def test_a_limit_holds_across_two_gunicorn_workers(live_server):
     def attempt(n: int) -> int:
         http = requests.Session()
         page = http.get(f"{live_server.url}/login", timeout=30)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
         assert token
         return http.post(
             f"{live_server.url}/login",
