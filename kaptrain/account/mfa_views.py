@@ -140,17 +140,23 @@ def _fresh_or_confirm():  # type: ignore[no-untyped-def]
     )
 
 
-@bp.post("/mfa/recovery-codes")
-@login_required
-def mfa_new_codes():  # type: ignore[no-untyped-def]
-    """Replace the recovery codes (after confirming it is you); show them once."""
+def _own_mfa_change_refused():  # type: ignore[no-untyped-def]
+    """Why a change to one's own second factors cannot go ahead (a response), or
+    None: the CSRF token, an enrolment to change, and a recent confirmation."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not mfa.is_enrolled(current_user.id):
         return redirect(url_for("account.mfa_overview"))
-    confirm = _fresh_or_confirm()
-    if confirm is not None:
-        return confirm
+    return _fresh_or_confirm()
+
+
+@bp.post("/mfa/recovery-codes")
+@login_required
+def mfa_new_codes():  # type: ignore[no-untyped-def]
+    """Replace the recovery codes (after confirming it is you); show them once."""
+    refused = _own_mfa_change_refused()
+    if refused is not None:
+        return refused
     codes = mfa.regenerate_recovery_codes(current_account())
     return render_template(
         "account/mfa_codes.html",
@@ -164,13 +170,9 @@ def mfa_new_codes():  # type: ignore[no-untyped-def]
 @login_required
 def mfa_off():  # type: ignore[no-untyped-def]
     """Turn two-step sign-in off (trainees; staff are told why they cannot)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if not mfa.is_enrolled(current_user.id):
-        return redirect(url_for("account.mfa_overview"))
-    confirm = _fresh_or_confirm()
-    if confirm is not None:
-        return confirm
+    refused = _own_mfa_change_refused()
+    if refused is not None:
+        return refused
     try:
         mfa.disable_own(current_account())
     except AccountError as error:

@@ -20,6 +20,19 @@ def email_address(message: str = EMAIL_HELP) -> Regexp:
     return Regexp(EMAIL_PATTERN, message=message)
 
 
+def email_field() -> EmailField:
+    """A required, checked e-mail address (registration, forgotten password)."""
+    return EmailField(
+        "Email address",
+        validators=[
+            DataRequired(EMAIL_HELP),
+            Length(max=EMAIL_MAX, message=f"Use at most {EMAIL_MAX} characters."),
+            email_address(),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email address",
@@ -51,15 +64,7 @@ class RegisterForm(FlaskForm):
         ],
         render_kw={"autocomplete": "name"},
     )
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired(EMAIL_HELP),
-            Length(max=EMAIL_MAX, message=f"Use at most {EMAIL_MAX} characters."),
-            email_address(),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field()
 
 
 class RegisterPasswordForm(FlaskForm):
@@ -81,15 +86,7 @@ class RegisterPasswordForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired(EMAIL_HELP),
-            Length(max=EMAIL_MAX, message=f"Use at most {EMAIL_MAX} characters."),
-            email_address(),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field()
 
 
 class PasswordResetForm(FlaskForm):
