@@ -128,8 +128,10 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .navigation import init_navigation
+    from .progress import init_progress_words
 
     init_navigation(app)
+    init_progress_words(app)
 
 
 __all__ = ["create_app"]

@@ -1,10 +1,11 @@
 """Certificates of completion: when a module is complete, issuing exactly one,
 looking one up by its verification code, and the PDF.
 
-A module is complete when every non-optional lesson and vignette is done, the
-post-test is passed and the evaluation is submitted. Issuing is idempotent: the
-unique (user, module) constraint plus ``insert_ignore`` means a double event or
-two racing requests leave one certificate.
+When a module is complete is a progress rule
+(:func:`kaptrain.progress.is_complete`: every required item done, the post-test
+passed, the evaluation submitted). Issuing is idempotent: the unique (user,
+module) constraint plus ``insert_ignore`` means a double event or two racing
+requests leave one certificate.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .content import Module
 from .database import insert_ignore
 from .extensions import db
 from .models import Certificate, User, utcnow
-from .progress import ModuleProgress, module_progress
+from .progress import is_complete, module_progress
 
 # No 0/O, 1/I: codes are read aloud and typed from paper.
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -42,27 +43,6 @@ def normalize_code(code: str) -> str | None:
     """The canonical form of a typed code, or None if it cannot be one."""
     code = code.strip().upper()
     return code if CODE_RE.match(code) else None
-
-
-def remaining_requirements(module: Module, progress: ModuleProgress) -> list[str]:
-    """What is still needed to complete ``module``, as sentences."""
-    needed = []
-    for item in module.items:
-        if item.optional or item.kind not in {"lesson", "vignette"}:
-            continue
-        if item.id not in progress.done_item_ids:
-            verb = "Complete the lesson" if item.kind == "lesson" else "Finish the case"
-            needed.append(f"{verb} “{item.title}”.")
-    if not progress.passed:
-        needed.append(f"Pass the post-test “{module.quiz.title}”.")
-    if not progress.evaluation_done:
-        needed.append(f"Submit the course evaluation “{module.evaluation.title}”.")
-    return needed
-
-
-def is_complete(module: Module, progress: ModuleProgress) -> bool:
-    """True when every completion requirement of ``module`` is met."""
-    return not remaining_requirements(module, progress)
 
 
 def issue_certificate_if_complete(user: User, module: Module) -> Certificate | None:
@@ -116,17 +96,6 @@ def certificate_by_code(code: str) -> Certificate | None:
     return db.session.execute(
         select(Certificate).where(Certificate.code == canonical)
     ).scalar_one_or_none()
-
-
-def user_certificates(user_id: int) -> list[Certificate]:
-    """Every certificate issued to the user, oldest first."""
-    return list(
-        db.session.execute(
-            select(Certificate)
-            .where(Certificate.user_id == user_id)
-            .order_by(Certificate.completed_at, Certificate.id)
-        ).scalars()
-    )
 
 
 def format_hours(hours: object) -> str:

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-import kaptrain.progress as progress_module
+import kaptrain.progress.queries as progress_module
 from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
 from kaptrain.models import (

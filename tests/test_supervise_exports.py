@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
-from kaptrain import progress
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, Certificate, CohortMember, User, UserRole
+from kaptrain.progress import queries as progress
 from kaptrain.supervise import exports
 from kaptrain.supervise.exports import ATTEMPT_COLUMNS, PROGRESS_COLUMNS, cell
 from tests import test_supervise_support as support

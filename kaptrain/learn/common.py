@@ -11,20 +11,13 @@ from markupsafe import Markup
 
 from ..accounts import SessionUser
 from ..catalog import current_catalog
-from ..content import Catalog, Item, Module
+from ..content import Catalog, Module
 from ..models import User
 from ..progress import ModuleProgress
 from ..progress_cache import cached_progress
 
 RATING_WORDS = {"best": "Best choice", "ok": "Acceptable", "avoid": "Not recommended"}
 RATING_BADGES = {"best": "badge-done", "ok": "badge-progress", "avoid": "badge-fail"}
-
-STATE_WORDS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "completed": "Completed",
-    "done": "Done",
-}
 
 
 def module_or_404(module_id: str) -> Module:
@@ -75,36 +68,6 @@ def user_progress(user: User | SessionUser) -> dict[tuple[int, str], ModuleProgr
     """This user's progress on every module of the current catalog (kept by the
     worker until the user's records change; see kaptrain.progress_cache)."""
     return cached_progress(user, current_catalog())
-
-
-def item_state(item: Item, progress: ModuleProgress) -> str:
-    """``done``, ``in_progress`` or ``not_started`` for one item of the path."""
-    if item.id in progress.done_item_ids:
-        return "done"
-    if item.id in progress.started_item_ids:
-        return "in_progress"
-    return "not_started"
-
-
-def next_step(module: Module, progress: ModuleProgress) -> Item | None:
-    """Where to continue: the pre-test while it is on offer, else the first
-    required item not done; None when every required item is done."""
-    if pretest_on_offer(module, progress):
-        return module.quiz
-    for item in module.items:
-        if not item.optional and item.id not in progress.done_item_ids:
-            return item
-    return None
-
-
-def pretest_on_offer(module: Module, progress: ModuleProgress) -> bool:
-    """The pre-test is offered until it is taken or skipped, or a post-test begins."""
-    return (
-        module.quiz.pretest
-        and not progress.pretest_taken
-        and module.quiz.id not in progress.started_item_ids
-        and not progress.passed
-    )
 
 
 def plain_text(html: str) -> str:

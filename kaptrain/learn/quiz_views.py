@@ -7,8 +7,9 @@ from flask import flash, redirect, render_template, request, url_for
 from ..access import deny, roles_required
 from ..content import Module, Quiz
 from ..models import TRAINEE, QuizAttempt
+from ..progress import pretest_on_offer
 from . import bp
-from .common import item_or_404, pretest_on_offer
+from .common import item_or_404
 from .context import ModuleContext, locked_redirect, me, module_context
 from .quizzes import (
     POST,

@@ -11,18 +11,20 @@ from flask_login import current_user
 
 from ..access import roles_required
 from ..catalog import current_catalog
-from ..certificates import format_hours, remaining_requirements
+from ..certificates import format_hours
 from ..models import TRAINEE
-from ..progress import total_ce_hours
-from . import bp
-from .common import (
-    STATE_WORDS,
-    item_or_404,
+from ..progress import (
     item_state,
-    missing_prerequisites,
-    module_or_404,
     next_step,
     pretest_on_offer,
+    remaining_requirements,
+    total_ce_hours,
+)
+from . import bp
+from .common import (
+    item_or_404,
+    missing_prerequisites,
+    module_or_404,
     user_progress,
 )
 from .context import locked_redirect, module_context
@@ -48,7 +50,6 @@ def catalog():  # type: ignore[no-untyped-def]
         "learn/catalog.html",
         rows=rows,
         titles={m.id: m.title for m in cat.modules},
-        states=STATE_WORDS,
         hours=format_hours,
     )
 
@@ -78,7 +79,6 @@ def module(module_id: str):  # type: ignore[no-untyped-def]
         next_item=None if context.locked else next_step(mod, progress),
         pretest_offered=pretest_on_offer(mod, progress),
         remaining=remaining_requirements(mod, progress),
-        states=STATE_WORDS,
         hours=format_hours,
     )
 
@@ -123,7 +123,6 @@ def progress():  # type: ignore[no-untyped-def]
         rows=rows,
         total_hours=total_ce_hours(p for _m, p in rows),
         completed=sum(1 for _m, p in rows if p.completed),
-        states=STATE_WORDS,
         hours=format_hours,
     )
 

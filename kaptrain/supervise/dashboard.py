@@ -22,21 +22,16 @@ from ..extensions import db
 from ..models import Cohort, CohortMember, User
 from ..progress import (
     COMPLETED,
-    IN_PROGRESS,
-    NOT_STARTED,
+    MODULE_STATUSES,
     UNTOUCHED,
     ModuleProgress,
     ProgressOverview,
     progress_for,
     progress_overview,
+    required_count,
 )
 from .cohorts import member_ids
 
-STATUSES = {
-    NOT_STARTED: "Not started",
-    IN_PROGRESS: "In progress",
-    COMPLETED: "Completed",
-}
 SORTS = {"name": "Name", "progress": "Progress", "activity": "Last activity"}
 #: Trainees per page of the dashboard's table.
 PAGE_SIZE = 50
@@ -142,10 +137,6 @@ def _standings(
     return standings
 
 
-def _required(catalog: Catalog) -> int:
-    return sum(len({i.id for i in m.required_items}) for m in catalog.modules)
-
-
 def _sort(rows: list[_Standing], sort: str, required: int) -> list[_Standing]:
     if sort == "progress":
 
@@ -165,7 +156,7 @@ def _sort(rows: list[_Standing], sort: str, required: int) -> list[_Standing]:
 def _filter(
     rows: list[_Standing], catalog: Catalog, status: str, module_id: str
 ) -> list[_Standing]:
-    if status not in STATUSES:
+    if status not in MODULE_STATUSES:
         return rows
     index = next((n for n, m in enumerate(catalog.modules) if m.id == module_id), None)
     if index is not None:
@@ -228,7 +219,7 @@ def cohort_dashboard(
     overview = progress_overview(member_ids(cohort), catalog)
     standings = _standings(members, catalog, overview)
     summaries = _summaries(catalog, standings, overview, cohort)
-    required = _required(catalog)
+    required = required_count(catalog)
     shown = _sort(_filter(standings, catalog, status, module_id), sort, required)
     pages = page_count(len(shown))
     page = min(max(page, 1), pages)

@@ -22,6 +22,7 @@ from ..accounts import current_account
 from ..catalog import current_catalog
 from ..extensions import client_address, limiter
 from ..models import SUPERVISOR, Cohort, User, utcnow
+from ..progress import MODULE_STATUSES
 from . import bp, cohorts, dashboard, exports
 from .forms import AddMemberForm, CohortForm, ConfirmForm
 
@@ -93,7 +94,7 @@ def dashboard_page(cohort_id: int):  # type: ignore[no-untyped-def]
     if sort not in dashboard.SORTS:
         notices.append("Sorted by name: choose one of the listed sort orders.")
         sort = "name"
-    if status and status not in dashboard.STATUSES:
+    if status and status not in MODULE_STATUSES:
         notices.append("Showing every status: choose one of the listed statuses.")
         status = ""
     if module_id and catalog.get(module_id) is None:
@@ -120,7 +121,6 @@ def dashboard_page(cohort_id: int):  # type: ignore[no-untyped-def]
         status=status,
         module_id=module_id,
         sorts=dashboard.SORTS,
-        statuses=dashboard.STATUSES,
         notices=notices,
         page_links=_page_links(board.page, board.pages),
     )

@@ -11,33 +11,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Float,
     Integer,
     Select,
-    and_,
     any_,
     bindparam,
     case,
-    cast,
     func,
-    literal,
-    null,
     select,
-    tuple_,
-    union_all,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import CollectionAggregate
 
-from .content import Catalog, Module
-from .extensions import db
-from .models import (
+from ..content import Catalog, Module
+from ..extensions import db
+from ..models import (
     Certificate,
     EvaluationResponse,
     ItemProgress,
@@ -45,58 +38,7 @@ from .models import (
     User,
     VignetteRun,
 )
-
-NOT_STARTED = "not_started"
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-
-#: ``ItemProgress.status`` of a finished lesson or vignette.
-DONE = "done"
-
-
-@dataclass(frozen=True)
-class ModuleProgress:
-    """One trainee's state on one module.
-
-    ``done_item_ids`` holds every item of the current module that is done: lessons
-    marked complete, vignettes with a finished run, the quiz once a post-test is
-    passed, the evaluation once submitted. ``ce_hours_earned`` is the hours on the
-    certificate (its snapshot, so it matches what the trainee was awarded), else 0.
-    """
-
-    user_id: int
-    module_id: str
-    status: str
-    lessons_done: int
-    lessons_total: int
-    vignettes_done: int
-    vignettes_total: int
-    done_item_ids: frozenset[str]
-    pretest_score: float | None
-    pretest_skipped: bool
-    best_post_score: float | None
-    post_attempts: int
-    passed: bool
-    passed_at: dt.datetime | None
-    evaluation_done: bool
-    certificate_code: str | None
-    completed_at: dt.datetime | None
-    ce_hours_earned: Decimal
-    last_activity: dt.datetime | None
-    first_activity: dt.datetime | None
-    #: Items begun but not done: a vignette with an unfinished run, a post-test
-    #: with attempts but no pass (lessons go straight from not started to done).
-    started_item_ids: frozenset[str] = frozenset()
-
-    @property
-    def completed(self) -> bool:
-        """True once the certificate is issued."""
-        return self.status == COMPLETED
-
-    @property
-    def pretest_taken(self) -> bool:
-        """True when the pre-test was submitted or skipped."""
-        return self.pretest_score is not None or self.pretest_skipped
+from .rules import DONE, ModuleProgress, module_status, required_ids
 
 
 class _Acc:
@@ -189,8 +131,8 @@ class _Shape:
         return cls(
             item_ids=frozenset(i.id for i in module.items),
             quiz_id=module.quiz.id,
-            lessons=tuple(i.id for i in module.lessons if not i.optional),
-            vignettes=tuple(i.id for i in module.vignettes if not i.optional),
+            lessons=required_ids(module, "lesson"),
+            vignettes=required_ids(module, "vignette"),
         )
 
 
@@ -400,16 +342,10 @@ def _build(
 ) -> ModuleProgress:
     acc = acc or _NO_RECORDS
     lessons, vignettes = shape.lessons, shape.vignettes
-    if acc.cert_code is not None:
-        status = COMPLETED
-    elif acc.touched:
-        status = IN_PROGRESS
-    else:
-        status = NOT_STARTED
     return ModuleProgress(
         user_id=user_id,
         module_id=module.id,
-        status=status,
+        status=module_status(certified=acc.cert_code is not None, touched=acc.touched),
         lessons_done=sum(1 for i in lessons if i in acc.done),
         lessons_total=len(lessons),
         vignettes_done=sum(1 for i in vignettes if i in acc.done),
@@ -555,215 +491,3 @@ def progress_in_order(
     if any(row is not None for row in heads):
         # Both sides sort by the same columns, so this is a bug, never data.
         raise RuntimeError("progress records out of step with the users' order")
-
-
-def total_ce_hours(progress: Iterable[ModuleProgress]) -> Decimal:
-    """The CE hours earned over ``progress`` (certified modules only)."""
-    return sum((p.ce_hours_earned for p in progress), Decimal(0))
-
-
-# -- the overview: a few figures per (user, module), aggregated in SQL ----------
-
-
-@dataclass(frozen=True)
-class ProgressOverview:
-    """What a cohort-wide list needs from :class:`ModuleProgress`, without the rest.
-
-    Every field equals the same-named figure of :func:`progress_for`'s entry for
-    the same user and module (tests/test_progress.py checks this):
-    ``required_done`` is ``len(done_item_ids & required item ids)``.
-    """
-
-    status: str
-    required_done: int
-    best_post_score: float | None
-    last_activity: dt.datetime | None
-
-
-#: A user with no records on a module.
-UNTOUCHED = ProgressOverview(NOT_STARTED, 0, None, None)
-
-_TIME = VignetteRun.started_at.type
-
-
-def _no(type_: Any) -> Any:
-    return cast(null(), type_)
-
-
-def _overview_statement(users: Any) -> Select[Any]:
-    """One row per (user, module) with records: required items done, best graded
-    post-test, latest moment, whether certified.
-
-    The five record tables are read as in :func:`_statements` (the quiz and
-    vignette groups alike, so "latest moment" takes the same group minimum of
-    ``started_at``), put into one UNION ALL and grouped, so the database returns
-    at most one row per trainee and module instead of every record.
-    """
-    modules = bindparam("module_ids", expanding=True)
-    required = bindparam("required_items", expanding=True)  # (module, item) pairs
-    quizzes = bindparam("quiz_ids", expanding=True)  # (module, current quiz) pairs
-
-    def is_required(module: Any, item: Any) -> Any:
-        return tuple_(module, item).in_(required)
-
-    ip, er, ce = ItemProgress, EvaluationResponse, Certificate
-    items = select(
-        ip.user_id.label("user_id"),
-        ip.module_id.label("module_id"),
-        case(
-            (and_(ip.status == DONE, is_required(ip.module_id, ip.item_id)), ip.item_id)
-        ).label("done"),
-        _no(Float).label("post"),
-        ip.started_at.label("t1"),
-        ip.completed_at.label("t2"),
-        _no(_TIME).label("t3"),
-        literal(0, Integer).label("certified"),
-    ).where(ip.user_id.in_(users), ip.module_id.in_(modules))
-
-    qa = QuizAttempt
-    submitted = qa.submitted_at.is_not(None) & ~qa.skipped
-    quiz_groups = (
-        select(
-            qa.user_id,
-            qa.module_id,
-            qa.quiz_id,
-            qa.kind,
-            func.max(case((submitted, qa.score))).label("best"),
-            func.min(case((qa.passed.is_(True), qa.submitted_at))).label("passed_at"),
-            func.min(qa.started_at).label("first"),
-            func.max(qa.submitted_at).label("last"),
-        )
-        .where(qa.user_id.in_(users), qa.module_id.in_(modules))
-        .group_by(qa.user_id, qa.module_id, qa.quiz_id, qa.kind)
-        .subquery()
-    )
-    q = quiz_groups.c
-    graded_post = and_(q.kind != "pre", tuple_(q.module_id, q.quiz_id).in_(quizzes))
-    quiz_rows = select(
-        q.user_id,
-        q.module_id,
-        case(
-            (
-                and_(
-                    graded_post,
-                    q.passed_at.is_not(None),
-                    is_required(q.module_id, q.quiz_id),
-                ),
-                q.quiz_id,
-            )
-        ),
-        case((graded_post, q.best)),
-        q.first,
-        q.last,
-        _no(_TIME),
-        literal(0, Integer),
-    )
-
-    vr = VignetteRun
-    run_groups = (
-        select(
-            vr.user_id,
-            vr.module_id,
-            vr.vignette_id,
-            func.max(vr.finished_at).label("finished"),
-            func.min(vr.started_at).label("first"),
-            func.max(vr.last_step_at).label("last_step"),
-        )
-        .where(vr.user_id.in_(users), vr.module_id.in_(modules))
-        .group_by(vr.user_id, vr.module_id, vr.vignette_id)
-        .subquery()
-    )
-    v = run_groups.c
-    vignette_rows = select(
-        v.user_id,
-        v.module_id,
-        case(
-            (
-                and_(v.finished.is_not(None), is_required(v.module_id, v.vignette_id)),
-                v.vignette_id,
-            )
-        ),
-        _no(Float),
-        v.first,
-        v.finished,
-        v.last_step,
-        literal(0, Integer),
-    )
-
-    evaluations = select(
-        er.user_id,
-        er.module_id,
-        case((is_required(er.module_id, er.evaluation_id), er.evaluation_id)),
-        _no(Float),
-        er.submitted_at,
-        _no(_TIME),
-        _no(_TIME),
-        literal(0, Integer),
-    ).where(er.user_id.in_(users), er.module_id.in_(modules))
-
-    certificates = select(
-        ce.user_id,
-        ce.module_id,
-        _no(ItemProgress.item_id.type),
-        _no(Float),
-        ce.completed_at,
-        _no(_TIME),
-        _no(_TIME),
-        literal(1, Integer),
-    ).where(ce.user_id.in_(users), ce.module_id.in_(modules))
-
-    records = union_all(
-        items, quiz_rows, vignette_rows, evaluations, certificates
-    ).subquery()
-    r = records.c
-    return select(
-        r.user_id,
-        r.module_id,
-        func.count(r.done.distinct()),
-        func.max(r.post),
-        func.max(r.t1),
-        func.max(r.t2),
-        func.max(r.t3),
-        func.max(r.certified),
-    ).group_by(r.user_id, r.module_id)
-
-
-_OVERVIEW_BY_ID_LIST = _overview_statement(bindparam("user_ids", expanding=True))
-
-
-def progress_overview(
-    users: Select[Any] | Sequence[int], catalog: Catalog
-) -> dict[tuple[int, str], ProgressOverview]:
-    """Status, required items done, best post-test and last activity of many users
-    on every catalog module, in one query that returns a row per (user, module)
-    with records (none per record). Keyed like :func:`progress_for`, but a user
-    without records on a module has no entry: read it as :data:`UNTOUCHED`.
-
-    ``users`` is a SELECT of user ids (used as an IN-subquery) or a list of ids.
-    """
-    modules = catalog.modules
-    if not modules:
-        return {}
-    params: dict[str, Any] = {
-        "module_ids": [m.id for m in modules],
-        "required_items": [(m.id, i.id) for m in modules for i in m.required_items],
-        "quiz_ids": [(m.id, m.quiz.id) for m in modules],
-    }
-    if isinstance(users, Select):
-        statement = _overview_statement(users)
-    else:
-        params["user_ids"] = list(dict.fromkeys(int(u) for u in users))
-        if not params["user_ids"]:
-            return {}
-        statement = _OVERVIEW_BY_ID_LIST
-    result = {}
-    rows = db.session.connection().execute(statement, params)
-    for user_id, module_id, done, post, *moments, certified in rows:
-        latest = [_aware(m) for m in moments if m is not None]
-        result[(user_id, module_id)] = ProgressOverview(
-            status=COMPLETED if certified else IN_PROGRESS,
-            required_done=int(done),
-            best_post_score=None if post is None else float(post),
-            last_activity=max(latest, default=None),
-        )
-    return result
