@@ -5,10 +5,10 @@ Every trainee page shows progress (done marks, prerequisite locks, the next
 step), and computing it takes five queries over the learner records. Between
 two writes of the same trainee the answer cannot change, so a worker keeps it:
 
-* :func:`records_changed` raises ``users.records_version`` by one. Every service
-  that writes a learner record (lesson done, quiz attempt, case step,
-  evaluation, certificate) calls it just before its commit, in the same
-  transaction, so no one can see the new records with the old version.
+* :func:`records_changed` raises ``users.records_version`` by one. The
+  learner-write unit of work (``kaptrain.learning.unit_of_work``), which every
+  write of a learner record goes through, calls it just before its commit, in
+  the same transaction, so no one can see the new records with the old version.
 * :func:`cached_progress` keys a user's progress by that version (which comes
   with the session user's row, so checking it costs no query), the catalog's
   version and the account's creation time. Any write anywhere, on any host,

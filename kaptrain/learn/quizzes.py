@@ -16,12 +16,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from ..certificates import issue_certificate_if_complete
 from ..content import Module, Question, Quiz
 from ..database import insert_ignore
 from ..extensions import db
+from ..learning.unit_of_work import learner_write
 from ..models import QuizAttempt, QuizResponse, User, utcnow
-from ..progress_cache import records_changed
 from .common import minutes_until, record_stamp
 
 PRE = "pre"
@@ -155,22 +154,24 @@ def start_attempt(user: User, module: Module, kind: str) -> QuizAttempt:
         if refusal is not None:
             raise QuizRefused(refusal)
     number = 1 if kind == PRE else _max_number(user.id, module, kind) + 1
-    insert_ignore(
-        QuizAttempt,
-        {
-            "user_id": user.id,
-            "quiz_id": quiz.id,
-            "kind": kind,
-            "number": number,
-            "layout": make_layout(quiz),
-            "started_at": utcnow(),
-            "skipped": False,
-            **record_stamp(module),
-        },
-    )
-    attempt = _attempt_number(user.id, module, kind, number)
-    records_changed(user.id)
-    db.session.commit()
+    with learner_write(
+        user, module, quiz.id, kind="quiz_started", certify=False
+    ) as write:
+        write.outcome["kind"] = kind
+        insert_ignore(
+            QuizAttempt,
+            {
+                "user_id": user.id,
+                "quiz_id": quiz.id,
+                "kind": kind,
+                "number": number,
+                "layout": make_layout(quiz),
+                "started_at": utcnow(),
+                "skipped": False,
+                **record_stamp(module),
+            },
+        )
+        attempt = _attempt_number(user.id, module, kind, number)
     return attempt
 
 
@@ -179,22 +180,23 @@ def skip_pretest(user: User, module: Module) -> None:
     if not module.quiz.pretest:
         raise QuizRefused("This module has no pre-test.")
     now = utcnow()
-    insert_ignore(
-        QuizAttempt,
-        {
-            "user_id": user.id,
-            "quiz_id": module.quiz.id,
-            "kind": PRE,
-            "number": 1,
-            "layout": {},
-            "started_at": now,
-            "submitted_at": now,
-            "skipped": True,
-            **record_stamp(module),
-        },
-    )
-    records_changed(user.id)
-    db.session.commit()
+    with learner_write(
+        user, module, module.quiz.id, kind="pretest_skipped", certify=False
+    ):
+        insert_ignore(
+            QuizAttempt,
+            {
+                "user_id": user.id,
+                "quiz_id": module.quiz.id,
+                "kind": PRE,
+                "number": 1,
+                "layout": {},
+                "started_at": now,
+                "submitted_at": now,
+                "skipped": True,
+                **record_stamp(module),
+            },
+        )
 
 
 def _max_number(user_id: int, module: Module, kind: str) -> int:
@@ -302,22 +304,22 @@ def submit_attempt(
     if won != 1:
         db.session.rollback()
         return False
-    insert_ignore(
-        QuizResponse,
-        [
-            {
-                "attempt_id": attempt.id,
-                "question_id": q.id,
-                "position": position,
-                "answer": answer,
-                "correct": is_correct(q, answer),
-            }
-            for position, q, answer in graded
-        ],
-    )
-    if passed:
-        issue_certificate_if_complete(user, module)
-    records_changed(user.id)
-    db.session.commit()
+    with learner_write(
+        user, module, quiz.id, kind="quiz_submitted", certify=bool(passed)
+    ) as write:
+        write.outcome.update(kind=attempt.kind, score=score, passed=passed)
+        insert_ignore(
+            QuizResponse,
+            [
+                {
+                    "attempt_id": attempt.id,
+                    "question_id": q.id,
+                    "position": position,
+                    "answer": answer,
+                    "correct": is_correct(q, answer),
+                }
+                for position, q, answer in graded
+            ],
+        )
     db.session.refresh(attempt)
     return True

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
-from ..certificates import issue_certificate_if_complete
 from ..content import Evaluation, Lesson, Module
 from ..database import insert_ignore
 from ..extensions import db
+from ..learning.unit_of_work import learner_write
 from ..models import COMMENT_MAX, EvaluationResponse, ItemProgress, User, utcnow
 from ..progress import DONE
-from ..progress_cache import records_changed
 from .common import record_stamp
 
 
@@ -68,10 +67,8 @@ def mark_item_started(user: User, module: Module, item_id: str) -> None:
 
 def complete_lesson(user: User, module: Module, lesson: Lesson) -> None:
     """Mark a lesson complete (a repeat is harmless) and issue any certificate."""
-    mark_item_done(user, module, lesson.id)
-    issue_certificate_if_complete(user, module)
-    records_changed(user.id)
-    db.session.commit()
+    with learner_write(user, module, lesson.id, kind="lesson_completed"):
+        mark_item_done(user, module, lesson.id)
 
 
 @dataclass
@@ -118,18 +115,21 @@ def submit_evaluation(
     user: User, module: Module, evaluation: Evaluation, data: EvaluationInput
 ) -> bool:
     """Store the evaluation once; True if this call stored it."""
-    inserted = insert_ignore(
-        EvaluationResponse,
-        {
-            "user_id": user.id,
-            "evaluation_id": evaluation.id,
-            "ratings": {k: int(v) for k, v in data.ratings.items()},
-            "comments": {k: v.strip() for k, v in data.comments.items() if v.strip()},
-            "submitted_at": utcnow(),
-            **record_stamp(module),
-        },
-    )
-    issue_certificate_if_complete(user, module)
-    records_changed(user.id)
-    db.session.commit()
+    with learner_write(
+        user, module, evaluation.id, kind="evaluation_submitted"
+    ) as write:
+        inserted = insert_ignore(
+            EvaluationResponse,
+            {
+                "user_id": user.id,
+                "evaluation_id": evaluation.id,
+                "ratings": {k: int(v) for k, v in data.ratings.items()},
+                "comments": {
+                    k: v.strip() for k, v in data.comments.items() if v.strip()
+                },
+                "submitted_at": utcnow(),
+                **record_stamp(module),
+            },
+        )
+        write.outcome["stored"] = bool(inserted)
     return bool(inserted)

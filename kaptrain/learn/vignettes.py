@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from ..certificates import issue_certificate_if_complete
 from ..content import Module, Node, Vignette
 from ..database import insert_ignore
 from ..extensions import db
+from ..learning.unit_of_work import learner_write
 from ..models import JOURNAL_MAX, JournalEntry, User, VignetteRun, VignetteStep, utcnow
-from ..progress_cache import records_changed
 from .common import plain_text, record_stamp
 from .records import mark_item_done, mark_item_started
 
@@ -75,29 +74,28 @@ def start_run(user: User, module: Module, vignette: Vignette) -> VignetteRun:
         ).scalar_one()
         + 1
     )
-    insert_ignore(
-        VignetteRun,
-        {
-            "user_id": user.id,
-            "vignette_id": vignette.id,
-            "number": number,
-            "current_node": vignette.start,
-            "step_count": 0,
-            "started_at": utcnow(),
-            **record_stamp(module),
-        },
-    )
-    mark_item_started(user, module, vignette.id)
-    run = db.session.execute(
-        select(VignetteRun).where(
-            VignetteRun.user_id == user.id,
-            VignetteRun.module_id == module.id,
-            VignetteRun.vignette_id == vignette.id,
-            VignetteRun.number == number,
+    with learner_write(user, module, vignette.id, kind="case_started", certify=False):
+        insert_ignore(
+            VignetteRun,
+            {
+                "user_id": user.id,
+                "vignette_id": vignette.id,
+                "number": number,
+                "current_node": vignette.start,
+                "step_count": 0,
+                "started_at": utcnow(),
+                **record_stamp(module),
+            },
         )
-    ).scalar_one()
-    records_changed(user.id)
-    db.session.commit()
+        mark_item_started(user, module, vignette.id)
+        run = db.session.execute(
+            select(VignetteRun).where(
+                VignetteRun.user_id == user.id,
+                VignetteRun.module_id == module.id,
+                VignetteRun.vignette_id == vignette.id,
+                VignetteRun.number == number,
+            )
+        ).scalar_one()
     return run
 
 
@@ -136,23 +134,24 @@ def _advance(
     if moved != 1:
         db.session.rollback()
         return None
-    insert_ignore(
-        VignetteStep,
-        {
-            "run_id": run.id,
-            "seq": seq,
-            "node_id": node.id,
-            "choice_key": choice_key,
-            "rating": rating,
-            "target": target,
-            "at": now,
-        },
-    )
-    if ending:
-        mark_item_done(user, module, vignette.id)
-        issue_certificate_if_complete(user, module)
-    records_changed(user.id)
-    db.session.commit()
+    with learner_write(
+        user, module, vignette.id, kind="case_step", certify=ending
+    ) as write:
+        write.outcome.update(step=seq, target=target, finished=ending)
+        insert_ignore(
+            VignetteStep,
+            {
+                "run_id": run.id,
+                "seq": seq,
+                "node_id": node.id,
+                "choice_key": choice_key,
+                "rating": rating,
+                "target": target,
+                "at": now,
+            },
+        )
+        if ending:
+            mark_item_done(user, module, vignette.id)
     return seq
 
 

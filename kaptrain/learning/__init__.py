@@ -1,0 +1,1 @@
+"""Learning services shared by the learner pages: the learner-write path."""

@@ -1,0 +1,108 @@
+"""The one path every learner write takes, and the event it announces.
+
+``with learner_write(user, module, item_id, kind="lesson_completed") as write:``
+runs the caller's block (the write itself: an insert, an update), then, in this
+order and in the same transaction: issues the certificate if the module is now
+complete, raises the trainee's records version (so every worker's progress cache
+recomputes), records a :class:`LearnerEvent`, and commits. After the commit the
+event is delivered to every handler registered with :func:`subscribe` (the xAPI
+statements and notifications hang here).
+
+Decision: handlers run after the commit, so a handler's failure can never lose or
+undo the trainee's write; an exception in a handler is logged and the next
+handler still runs. A block that raises commits nothing and announces nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..certificates import issue_certificate_if_complete
+from ..content import Module
+from ..extensions import db
+from ..models import Certificate, User, utcnow
+from ..progress_cache import records_changed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LearnerEvent:
+    """Something a trainee did, as the subscribers see it."""
+
+    kind: str  # e.g. "lesson_completed", "quiz_submitted"
+    user_id: int
+    module_id: str
+    item_id: str | None
+    outcome: dict[str, Any]
+    at: dt.datetime
+
+
+@dataclass
+class LearnerWrite:
+    """What the caller's block may fill in: the event's ``outcome``; after the
+    block, ``certificate`` holds the module's certificate when one is issued."""
+
+    outcome: dict[str, Any] = field(default_factory=dict)
+    certificate: Certificate | None = None
+
+
+Handler = Callable[[LearnerEvent], None]
+_handlers: list[Handler] = []
+
+
+def subscribe(handler: Handler) -> Handler:
+    """Call ``handler(event)`` after every committed learner write (usable as a
+    decorator); returns the handler."""
+    if handler not in _handlers:
+        _handlers.append(handler)
+    return handler
+
+
+def unsubscribe(handler: Handler) -> None:
+    """Stop calling ``handler``."""
+    if handler in _handlers:
+        _handlers.remove(handler)
+
+
+def _deliver(event: LearnerEvent) -> None:
+    for handler in list(_handlers):
+        try:
+            handler(event)
+        except Exception:  # a subscriber's bug must not fail the trainee's request
+            log.exception("learner event handler %r failed on %s", handler, event.kind)
+
+
+@contextmanager
+def learner_write(
+    user: User,
+    module: Module,
+    item_id: str | None = None,
+    *,
+    kind: str,
+    certify: bool = True,
+) -> Iterator[LearnerWrite]:
+    """Apply a learner write (the ``with`` block), then certificate (unless
+    ``certify`` is false: a write that cannot complete a module skips the
+    check's queries), records version, event and commit; see the module
+    docstring."""
+    write = LearnerWrite()
+    yield write
+    if certify:
+        write.certificate = issue_certificate_if_complete(user, module)
+    records_changed(user.id)
+    event = LearnerEvent(
+        kind=kind,
+        user_id=user.id,
+        module_id=module.id,
+        item_id=item_id,
+        outcome=dict(write.outcome),
+        at=utcnow(),
+    )
+    db.session.commit()
+    _deliver(event)
