@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import audit
 from ..catalog import current_catalog
+from ..database import begin_write
 from ..extensions import db
 from ..models import JournalEntry, User, utcnow
 
@@ -145,3 +147,10 @@ def as_markdown(user: User, rows: list[JournalEntry]) -> str:
             author = comment.author.name if comment.author else "A supervisor"
             lines += [f"Comment from {author}:", "", _quote(comment.body), ""]
     return "\n".join(lines)
+
+
+def record_download(user: User, fmt: str) -> None:
+    """Audit that the trainee downloaded their journal as ``journal.<fmt>``."""
+    begin_write()
+    audit.record("data_downloaded", actor=user, subject=user, detail=f"journal.{fmt}")
+    db.session.commit()

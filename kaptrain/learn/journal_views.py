@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
-from .. import audit, throttle
+from .. import throttle
 from ..access import deny, roles_required
 from ..catalog import current_catalog
-from ..database import begin_write
-from ..extensions import db
 from ..models import JOURNAL_MAX, TRAINEE, JournalEntry
 from . import bp
 from .context import me
@@ -21,6 +19,7 @@ from .journal import (
     edit_entry,
     entries,
     entry_or_none,
+    record_download,
     set_shared,
 )
 
@@ -145,9 +144,7 @@ def download(fmt: str):  # type: ignore[no-untyped-def]
     user = me()
     rows = entries(user.id)
     body = as_markdown(user, rows) if fmt == "md" else as_json(user, rows)
-    begin_write()
-    audit.record("data_downloaded", actor=user, subject=user, detail=f"journal.{fmt}")
-    db.session.commit()
+    record_download(user, fmt)
     mimetype = "text/markdown" if fmt == "md" else "application/json"
     return Response(
         body,
