@@ -174,14 +174,6 @@ def check_login(email: str, password: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Logs both outcomes."""
-    try:
-        return check_login(email, password)
-    except AccountError:
-        return None
-
-
 NEW_SIGN_IN_SUBJECT = "New sign-in to your kaptrain account"
 
 
