@@ -13,7 +13,7 @@ FLASK  := $(BIN)/flask --app kaptrain
 
 help:
 	@echo "make run    install, migrate, seed demo accounts, serve at http://$(HOST):$(PORT)"
-	@echo "make test   install with the test extra and run the whole suite"
+	@echo "make test   install with the test extra and run the whole suite (parallel, then serial)"
 	@echo "make dev    the reloading development server"
 	@echo "make lint   ruff"
 	@echo "make bench  benchmarks; writes docs/benchmarks.md"
@@ -63,9 +63,27 @@ $(VNU_JAR): | $(BIN)/python
 
 vnu: $(VNU_JAR)
 
+# `make test` runs the suite in two phases: the fast tests in parallel (pytest-xdist,
+# TEST_WORKERS processes, each with its own database), then the browser tests and
+# the `server` tests one at a time (they start gunicorns, and one restarts
+# PostgreSQL, so nothing may run beside them). It runs both phases and fails if
+# either fails. `make test PYTEST_ARGS="..."` runs exactly that one pytest command.
+TEST_WORKERS ?= 2
+SERIAL_MARKS := browser or server
+
 test: install-test
 	@[ -f $(VNU_JAR) ] || $(MAKE) --no-print-directory vnu
+ifeq ($(strip $(PYTEST_ARGS)),)
+	@status=0; \
+	echo "make test: phase 1 of 2, in parallel ($(TEST_WORKERS) workers): not $(SERIAL_MARKS)"; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not ($(SERIAL_MARKS))" || status=1; \
+	echo "make test: phase 2 of 2, serially: $(SERIAL_MARKS)"; \
+	$(BIN)/python -m pytest -p no:xdist -m "$(SERIAL_MARKS)" || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (see the phase summaries above)"; fi; \
+	exit $$status
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -35,9 +35,28 @@ PASSWORD = "tidal-lantern-orchard-92"
 # Cheap scrypt parameters for speed; production uses N=2^17 (see kaptrain.config).
 TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
 
-PG_URL = os.environ.get("KAPTRAIN_TEST_DATABASE_URL") or None
-if PG_URL:
-    PG_URL = check_database_url(PG_URL, "KAPTRAIN_TEST_DATABASE_URL")
+
+
+def _test_database_url() -> str | None:
+    """KAPTRAIN_TEST_DATABASE_URL, with the pytest-xdist worker id appended to the
+    database name in a parallel run (``kaptrain_test_gw0``, ...): every worker
+    empties its database before each test, so workers cannot share one."""
+    url = os.environ.get("KAPTRAIN_TEST_DATABASE_URL") or None
+    if not url:
+        return None
+    url = check_database_url(url, "KAPTRAIN_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+        hide_password=False
+    )
+
+
+PG_URL = _test_database_url()
 
 _counter = itertools.count(1)
 

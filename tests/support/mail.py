@@ -87,6 +87,9 @@ class SMTPServer:
     def __init__(self) -> None:
         self.sink: Mailbox | None = None
         self.refuse_next = 0
+        self._new_port()
+
+    def _new_port(self) -> None:
         self.port = _free_port()
         self.controller = Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port
@@ -100,7 +103,16 @@ class SMTPServer:
         # aiosmtpd logs every line it receives at DEBUG ("mail.log"): the test
         # server's transcript is not the app's log, and would hold reset links.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
-        self.controller.start()
+        # The port was free when chosen; in a parallel run (pytest-xdist) another
+        # process may take it before we bind, so try a few fresh ones.
+        for attempt in range(5):
+            try:
+                self.controller.start()
+                return
+            except (OSError, RuntimeError):
+                if attempt == 4:
+                    raise
+                self._new_port()
 
     def stop(self) -> None:
         self.controller.stop()
