@@ -9,9 +9,6 @@ every table is emptied before each test.
 from __future__ import annotations
 
 import itertools
-import os
-import re
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,50 +16,19 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from kaptrain import create_app
-from kaptrain.config import check_database_url
 from kaptrain.extensions import db
 from kaptrain.mail import stop_delivery
 from kaptrain.mfa import STAFF_ROLES
 from kaptrain.models import ROLES, Cohort, CohortMember, User, UserRole
+from tests.support.client import ClosingClient
+from tests.support.database import PG_URL, create_pg_database_if_missing
 from tests.support.mfa import enrol, needs_code, pass_code
-
-ROOT = Path(__file__).resolve().parent.parent
-CONTENT_FIXTURES = Path(__file__).resolve().parent / "content"
-PASSWORD = "tidal-lantern-orchard-92"
-# Cheap scrypt parameters for speed; production uses N=2^17 (see kaptrain.config).
-TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
-
-
-
-def _test_database_url() -> str | None:
-    """KAPTRAIN_TEST_DATABASE_URL, with the pytest-xdist worker id appended to the
-    database name in a parallel run (``kaptrain_test_gw0``, ...): every worker
-    empties its database before each test, so workers cannot share one."""
-    url = os.environ.get("KAPTRAIN_TEST_DATABASE_URL") or None
-    if not url:
-        return None
-    url = check_database_url(url, "KAPTRAIN_TEST_DATABASE_URL")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        return url
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
-        hide_password=False
-    )
-
-
-PG_URL = _test_database_url()
+from tests.support.settings import PASSWORD, base_config
 
 _counter = itertools.count(1)
-
-
-def database_backend() -> str:
-    return "postgresql" if PG_URL else "sqlite"
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +37,8 @@ def _pg_schema() -> Iterator[None]:
     if not PG_URL:
         yield
         return
-    _create_pg_database_if_missing(PG_URL)
-    app = create_app(_base_config(database_url=PG_URL))
+    create_pg_database_if_missing(PG_URL)
+    app = create_app(base_config(database_url=PG_URL))
     with app.app_context():
         db.drop_all()
         db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -81,59 +47,6 @@ def _pg_schema() -> Iterator[None]:
         db.session.remove()
         db.engine.dispose()
     yield
-
-
-def _create_pg_database_if_missing(url: str) -> None:
-    """Create the test database named by the URL, so a developer needs no setup."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError
-
-    name = make_url(url).database
-    try:
-        engine = pg_admin_engine()
-        with engine.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).first()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-    except OperationalError as error:
-        pytest.exit(
-            f"KAPTRAIN_TEST_DATABASE_URL: cannot reach PostgreSQL ({error.orig}). "
-            "Start the server or unset the variable to test on SQLite.",
-            returncode=2,
-        )
-
-
-def _base_config(database_url: str, **extra: Any) -> dict[str, Any]:
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "PASSWORD_METHOD": TEST_PASSWORD_METHOD,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "CONTENT_AUTO_RELOAD": False,
-        "MODULES_DIR": ROOT / "modules",
-        "SERVER_NAME": None,
-        # Development mail goes to files; never into the project's instance/.
-        "MAIL_DIR": Path(tempfile.mkdtemp(prefix="kaptrain-test-mail-")),
-    }
-    config.update(extra)
-    return config
-
-
-class ClosingClient(FlaskClient):
-    """A test client that reads and closes every response, as a WSGI server
-    does: work a view defers until its answer is sent (``call_on_close``, used
-    where the answer must not depend on an address) runs before the call
-    returns."""
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("buffered", True)
-        return super().open(*args, **kwargs)
 
 
 def _truncate_all() -> None:
@@ -157,7 +70,7 @@ def app(
     """The application with a fresh, empty database."""
     url = PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
     config = {"MAIL_DIR": tmp_path / "mail", **app_config}
-    application = create_app(_base_config(url, **config))
+    application = create_app(base_config(url, **config))
     application.test_client_class = ClosingClient
     with application.app_context():
         if PG_URL:
@@ -316,29 +229,11 @@ def trainee(make_user: Callable[..., User], login: Callable[..., Any]) -> User:
     return user
 
 
-def csrf_token_from(html: str) -> str:
-    """The CSRF token in a rendered form (for tests that enable CSRF)."""
-    match = re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', html
-    ) or re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def pg_admin_engine():  # type: ignore[no-untyped-def]
-    """An autocommit engine on the PostgreSQL server's maintenance database."""
-    assert PG_URL
-    from sqlalchemy.engine import make_url
-
-    url = make_url(PG_URL).set(database="postgres")
-    return create_engine(url, isolation_level="AUTOCOMMIT")
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A gunicorn with two workers on loopback, a fresh migrated database and the
     demo accounts (password ``live_server.DEMO_PASSWORD``); one per test module."""
-    from tests.live_server import start_live_server
+    from tests.support.live_server import start_live_server
 
     with start_live_server(tmp_path_factory.mktemp("live")) as server:
         yield server

@@ -44,15 +44,11 @@ from kaptrain.models import (
     UserRole,
     VignetteRun,
 )
-from tests.conftest import (
-    PASSWORD,
-    PG_URL,
-    ClosingClient,
-    _base_config,
-    pg_admin_engine,
-)
-from tests.learn_support import MODULE_ID, fixture_config
+from tests.support.client import ClosingClient
+from tests.support.database import PG_URL, pg_admin_engine
+from tests.support.learn import MODULE_ID, fixture_config
 from tests.support.mfa import enrol, needs_code, sign_in
+from tests.support.settings import PASSWORD, base_config
 from tests.test_supervise_support import SECRET, seed_trainee
 
 ROLES = (
@@ -196,7 +192,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("matrix")
     with _module_database(tmp) as url:
         application = create_app(
-            _base_config(url, MAIL_DIR=tmp / "mail", **fixture_config(tmp))
+            base_config(url, MAIL_DIR=tmp / "mail", **fixture_config(tmp))
         )
         application.test_client_class = ClosingClient
         with application.app_context():

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, JournalEntry, User
-from tests.conftest import CONTENT_FIXTURES, PASSWORD, csrf_token_from
+from tests.support.forms import csrf_token_from
+from tests.support.settings import CONTENT_FIXTURES, PASSWORD
 
 
 @pytest.fixture

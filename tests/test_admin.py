@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, PasswordResetLink, User, utcnow
 from kaptrain.navigation import NAV
+from tests.support.settings import PASSWORD
 
-from .conftest import PASSWORD
 from .support.mfa import sign_in
 
 NEW_PASSWORD = "silver-fern-canyon-58"

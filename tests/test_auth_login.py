@@ -10,8 +10,9 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from kaptrain.auth.views import safe_next
+from tests.support.forms import csrf_token_from
+from tests.support.settings import PASSWORD
 
-from .conftest import PASSWORD, csrf_token_from
 from .support.mfa import sign_in
 
 

@@ -20,8 +20,7 @@ from sqlalchemy import func, select
 
 from kaptrain.extensions import db
 from kaptrain.models import TRAINEE, Cohort, CohortMember, User
-
-from .conftest import PASSWORD
+from tests.support.settings import PASSWORD
 
 
 @pytest.fixture

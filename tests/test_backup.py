@@ -23,7 +23,8 @@ from kaptrain import create_app
 from kaptrain.backup import migration_head, sqlite_counts, sqlite_integrity
 from kaptrain.extensions import db
 from kaptrain.models import Cohort, CohortMember, ItemProgress, User, UserRole
-from tests.conftest import PG_URL, _base_config, pg_admin_engine
+from tests.support.database import PG_URL, pg_admin_engine
+from tests.support.settings import base_config
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
 
 def _sqlite_app(path: Path, modules: Path) -> Flask:
     modules.mkdir(exist_ok=True)
-    app = create_app(_base_config(f"sqlite:///{path}", MODULES_DIR=modules))
+    app = create_app(base_config(f"sqlite:///{path}", MODULES_DIR=modules))
     with app.app_context():
         db.create_all()
     _stamp_head(app)
@@ -141,7 +142,7 @@ def test_sqlite_drill_backup_during_writes_then_restore(
 
     fresh_path = tmp_path / "fresh" / "restored.db"
     fresh = create_app(
-        _base_config(f"sqlite:///{fresh_path}", MODULES_DIR=tmp_path / "modules")
+        base_config(f"sqlite:///{fresh_path}", MODULES_DIR=tmp_path / "modules")
     )
     restored = fresh.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
     assert restored.exit_code == 0, restored.output
@@ -280,7 +281,7 @@ def test_restore_refuses_bad_files(
 
 def test_backup_of_memory_database_is_refused(tmp_path: Path) -> None:
     (tmp_path / "modules").mkdir(exist_ok=True)
-    app = create_app(_base_config("sqlite://", MODULES_DIR=tmp_path / "modules"))
+    app = create_app(base_config("sqlite://", MODULES_DIR=tmp_path / "modules"))
     result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.db")])
     assert result.exit_code == 1
     assert "in memory" in result.output
@@ -344,7 +345,7 @@ def test_pg_drill_backup_then_restore_into_fresh_database(
     assert expected["item_progress"] == 150
 
     fresh = create_app(
-        _base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules")
+        base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules")
     )
     restored = fresh.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
     assert restored.exit_code == 0, restored.output
@@ -482,7 +483,7 @@ def test_database_backup_and_instance_folder_are_private(tmp_path: Path) -> None
     modules = tmp_path / "modules"
     modules.mkdir()
     database = instance / "kaptrain.db"
-    config = _base_config(f"sqlite:///{database}", MODULES_DIR=modules)
+    config = base_config(f"sqlite:///{database}", MODULES_DIR=modules)
     import os
 
     old = os.umask(0o022)  # the usual umask, which would give 0644 and 0755
@@ -535,7 +536,7 @@ def test_pg_restore_refuses_a_dump_of_another_database(
         conn.execute(text("INSERT INTO notes (body) VALUES ('other data')"))
     engine.dispose()
     other = create_app(
-        _base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules")
+        base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules")
     )
     dump = tmp_path / "other.dump"
     made = other.test_cli_runner().invoke(args=["backup", str(dump)])

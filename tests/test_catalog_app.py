@@ -155,10 +155,10 @@ def test_broken_module_is_logged_with_the_checkers_messages(
     tree: Path, caplog: pytest.LogCaptureFixture, app_config: dict[str, Any]
 ) -> None:
     from kaptrain import create_app
-    from tests.conftest import _base_config
+    from tests.support.settings import base_config
 
     with caplog.at_level(logging.INFO, logger="kaptrain.content"):
-        create_app(_base_config("sqlite://", **app_config))
+        create_app(base_config("sqlite://", **app_config))
     messages = [r.getMessage() for r in caplog.records]
     assert any(
         m.startswith("modules/broken-module/lesson.md:8: error L1:") for m in messages
@@ -277,9 +277,9 @@ def test_render_cache_lets_the_next_start_render_nothing(
     tmp_path: Path, app_config: dict[str, Any]
 ) -> None:
     from kaptrain import create_app
-    from tests.conftest import _base_config
+    from tests.support.settings import base_config
 
-    config = _base_config(
+    config = base_config(
         f"sqlite:///{tmp_path / 'c.db'}",
         **{**app_config, "CONTENT_CACHE_DIR": tmp_path / "cache"},
     )

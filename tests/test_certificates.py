@@ -19,7 +19,7 @@ from kaptrain.certificates import (
 )
 from kaptrain.extensions import db
 from kaptrain.models import Certificate, User, utcnow
-from tests.learn_support import (
+from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
     finish_lessons,

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from kaptrain.extensions import db
 from kaptrain.models import User
-
-from .conftest import PASSWORD
+from tests.support.settings import PASSWORD
 
 
 @pytest.fixture

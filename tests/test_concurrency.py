@@ -29,8 +29,8 @@ from sqlalchemy.engine import Engine
 from werkzeug.security import generate_password_hash
 
 from kaptrain.models import JournalEntry, QuizAttempt, QuizResponse, User, UserRole
-from tests.learn_support import MODULE_ID, copy_fixture_module
-from tests.live_server import DEMO_PASSWORD, LiveServer, start_live_server
+from tests.support.learn import MODULE_ID, copy_fixture_module
+from tests.support.live_server import DEMO_PASSWORD, LiveServer, start_live_server
 
 pytestmark = pytest.mark.server
 

@@ -11,8 +11,7 @@ import pytest
 
 from kaptrain import create_app
 from kaptrain.config import load_config
-
-from .conftest import ROOT
+from tests.support.settings import ROOT
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 

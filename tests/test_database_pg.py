@@ -13,8 +13,7 @@ from sqlalchemy import event, text
 
 from kaptrain.database import _server_closed
 from kaptrain.extensions import db
-
-from .conftest import PG_URL, pg_admin_engine
+from tests.support.database import PG_URL, pg_admin_engine
 
 pytestmark = pytest.mark.skipif(
     not PG_URL, reason="PostgreSQL only (set KAPTRAIN_TEST_DATABASE_URL)"

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from kaptrain.cli import DEMO_ACCOUNTS
 from kaptrain.extensions import db
 from kaptrain.models import Cohort, CohortMember, User, cohort_supervisors
-
-from .conftest import PASSWORD
+from tests.support.settings import PASSWORD
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def test_500_page_for_a_signed_in_user_still_renders(app, make_user):
     def boom():  # type: ignore[no-untyped-def]
         raise RuntimeError("test-only failure")
 
-    from .conftest import PASSWORD
+    from tests.support.settings import PASSWORD
 
     client = app.test_client()
     user = make_user()

@@ -11,7 +11,7 @@ from flask import Flask
 
 from kaptrain.catalog import content_state
 from kaptrain.learn.fragments import FragmentCache
-from tests.learn_support import LESSONS, MODULE_ID, fixture_config
+from tests.support.learn import LESSONS, MODULE_ID, fixture_config
 from tests.support.mfa import sign_in
 
 LESSON_URL = f"/modules/{MODULE_ID}/{LESSONS[0]}?note=seen"
@@ -23,7 +23,7 @@ def app_config(tmp_path: Any) -> dict[str, Any]:
 
 
 def _signed_in(app: Flask, user: Any) -> Any:
-    from tests.conftest import PASSWORD
+    from tests.support.settings import PASSWORD
 
     client = app.test_client()
     response = sign_in(client, user, PASSWORD)

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from kaptrain.extensions import db
 from kaptrain.models import EvaluationResponse, QuizAttempt, VignetteRun
 from tests import test_supervise_support as support
-from tests.conftest import PASSWORD
-from tests.learn_support import MODULE_ID
+from tests.support.learn import MODULE_ID
+from tests.support.settings import PASSWORD
 from tests.test_supervise_support import World
 
 app_config = support.app_config

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from kaptrain.extensions import db
-
-from .conftest import PASSWORD
+from tests.support.settings import PASSWORD
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from kaptrain.extensions import db
-
-from .conftest import CONTENT_FIXTURES
+from tests.support.settings import CONTENT_FIXTURES
 
 
 @pytest.fixture
@@ -47,11 +46,10 @@ def test_database_unreachable_is_503(app, monkeypatch):
 
 def test_database_that_was_never_reachable_is_503(tmp_path, app_config):
     from kaptrain import create_app
-
-    from .conftest import _base_config
+    from tests.support.settings import base_config
 
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-    broken = create_app(_base_config(url, **app_config))
+    broken = create_app(base_config(url, **app_config))
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "error"

@@ -14,8 +14,8 @@ from kaptrain.extensions import db
 from kaptrain.mail import stop_delivery
 from kaptrain.models import User, UserRole
 from kaptrain.passwords import hash_password
-
-from .conftest import PASSWORD, TEST_PASSWORD_METHOD, csrf_token_from
+from tests.support.forms import csrf_token_from
+from tests.support.settings import PASSWORD, TEST_PASSWORD_METHOD
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import COMMENT_MAX, EvaluationResponse
-from tests.learn_support import EVALUATION_URL, fixture_config, submit_evaluation
+from tests.support.learn import EVALUATION_URL, fixture_config, submit_evaluation
 
 
 @pytest.fixture

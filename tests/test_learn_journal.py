@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import JOURNAL_MAX, AuditEvent, JournalEntry
-from tests.learn_support import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID, fixture_config
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.learn_support import (
+from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
     VIGNETTE_URL,

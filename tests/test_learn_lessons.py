@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import ItemProgress
-from tests.learn_support import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID, fixture_config
 
 LESSON = f"/modules/{MODULE_ID}/defining-racial-trauma"
 SECOND = f"/modules/{MODULE_ID}/microaggressions"

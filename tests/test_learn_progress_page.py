@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.learn_support import (
+from tests.support.learn import (
     QUIZ_URL,
     SECOND_ID,
     attempt_form,

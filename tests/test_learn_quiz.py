@@ -14,8 +14,7 @@ from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
 from kaptrain.learn.quizzes import is_correct
 from kaptrain.models import QuizAttempt, QuizResponse
-from tests.conftest import PASSWORD
-from tests.learn_support import (
+from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
     attempt_form,
@@ -24,6 +23,7 @@ from tests.learn_support import (
     start_post_test,
     submit_attempt,
 )
+from tests.support.settings import PASSWORD
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import JOURNAL_MAX, ItemProgress, JournalEntry, VignetteRun
-from tests.learn_support import MODULE_ID, VIGNETTE_URL, fixture_config
+from tests.support.learn import MODULE_ID, VIGNETTE_URL, fixture_config
 
 
 @pytest.fixture

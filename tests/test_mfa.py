@@ -25,8 +25,8 @@ from kaptrain.models import (
     UserRole,
     utcnow,
 )
+from tests.support.settings import PASSWORD
 
-from .conftest import PASSWORD
 from .support.mfa import (
     CODES,
     current_step,

@@ -18,14 +18,14 @@ from sqlalchemy.engine import make_url
 
 from kaptrain import create_app
 from kaptrain.extensions import db
-
-from .conftest import PG_URL, _base_config, pg_admin_engine
+from tests.support.database import PG_URL, pg_admin_engine
+from tests.support.settings import base_config
 
 
 def _app(url: str, tmp_path: Path) -> Flask:
     modules = tmp_path / "modules"
     modules.mkdir(exist_ok=True)
-    return create_app(_base_config(url, MODULES_DIR=modules))
+    return create_app(base_config(url, MODULES_DIR=modules))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

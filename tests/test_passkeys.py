@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, Passkey
+from tests.support.settings import PASSWORD
 
-from .conftest import PASSWORD
 from .support.webauthn import SoftAuthenticator
 
 ORIGIN, RP_ID = "http://localhost", "localhost"

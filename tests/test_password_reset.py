@@ -15,8 +15,7 @@ from kaptrain.auth.views import RESET_LINK_GETS
 from kaptrain.extensions import db
 from kaptrain.mail import stop_delivery
 from kaptrain.models import AuditEvent, PasswordResetLink
-
-from .conftest import PASSWORD
+from tests.support.settings import PASSWORD
 
 NEW_PASSWORD = "amber-quarry-lantern-61"
 

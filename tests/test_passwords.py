@@ -17,8 +17,7 @@ from kaptrain.passwords import (
     password_problem,
     verify_password,
 )
-
-from .conftest import PASSWORD, TEST_PASSWORD_METHOD
+from tests.support.settings import PASSWORD, TEST_PASSWORD_METHOD
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.live_server import LiveServer, start_live_server
+from tests.support.live_server import LiveServer, start_live_server
 
 PG_URL = os.environ.get("KAPTRAIN_TEST_DATABASE_URL")
 TIMEOUT = 20

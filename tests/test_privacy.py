@@ -40,7 +40,8 @@ from kaptrain.models import (
     cohort_supervisors,
     utcnow,
 )
-from tests.conftest import PASSWORD, database_backend
+from tests.support.database import database_backend
+from tests.support.settings import PASSWORD
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 EMAIL = "deleteme@example.org"

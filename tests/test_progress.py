@@ -30,7 +30,7 @@ from kaptrain.progress import (
     progress_overview,
     total_ce_hours,
 )
-from tests.learn_support import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID, fixture_config
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from kaptrain.extensions import db
 from kaptrain.models import User
 from kaptrain.progress import progress_for
 from kaptrain.progress_cache import ProgressCache, progress_cache
-from tests.learn_support import (
+from tests.support.learn import (
     LESSONS,
     MODULE_ID,
     QUIZ_URL,
@@ -116,7 +116,7 @@ def test_a_write_through_another_worker_is_seen_at_once(
     app: Flask, client: Any, make_user: Any, login: Any, app_config: dict[str, Any]
 ) -> None:
     """Two apps on one database stand for two workers (or two hosts)."""
-    from tests.conftest import _base_config
+    from tests.support.settings import base_config
 
     user = make_user()
     login(user)
@@ -124,7 +124,7 @@ def test_a_write_through_another_worker_is_seen_at_once(
     assert "Mark as complete" in client.get(lesson_url).get_data(as_text=True)
 
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    other = create_app(_base_config(database_url, **app_config))
+    other = create_app(base_config(database_url, **app_config))
     other_client = other.test_client()
     with other.app_context():
         signed_in = other_client.post(

@@ -26,7 +26,7 @@ from kaptrain.models import (
     VignetteRun,
     VignetteStep,
 )
-from tests.learn_support import LESSONS, MODULE_ID, SECOND_ID, fixture_config
+from tests.support.learn import LESSONS, MODULE_ID, SECOND_ID, fixture_config
 from tests.support.mfa import sign_in
 
 #: The most any of these pages may issue: the session user with its roles (1)
@@ -165,7 +165,7 @@ def test_trainee_page_query_count_is_small(
 
 
 def _sign_in(client: Any, user: Any) -> None:
-    from tests.conftest import PASSWORD
+    from tests.support.settings import PASSWORD
 
     response = sign_in(client, user, PASSWORD)
     assert response.status_code == 302

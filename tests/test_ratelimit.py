@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 from kaptrain.auth.views import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, PER_ADDRESS
-
-from .conftest import PASSWORD
+from tests.support.settings import PASSWORD
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 ATTACKER = "198.51.100.66"

@@ -14,8 +14,7 @@ from sqlalchemy import event, select
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent
 from tests.support.mfa import sign_in
-
-from .conftest import PASSWORD
+from tests.support.settings import PASSWORD
 
 
 @pytest.fixture

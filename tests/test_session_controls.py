@@ -12,9 +12,9 @@ from sqlalchemy import event, select, update
 from kaptrain.extensions import db
 from kaptrain.models import LoginSession, utcnow
 from kaptrain.sessions import describe_device, public_id
+from tests.support.forms import csrf_token_from
 from tests.support.mfa import needs_code, pass_code
-
-from .conftest import PASSWORD, csrf_token_from
+from tests.support.settings import PASSWORD
 
 FIREFOX_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"

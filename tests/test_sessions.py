@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from kaptrain.extensions import db
 from kaptrain.models import LoginSession, User, utcnow
+from tests.support.settings import PASSWORD
 
-from .conftest import PASSWORD
 from .support.mfa import sign_in
 
 NEW_PASSWORD = "copper-heron-meadow-41"

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, Cohort, CohortInvitation, CohortMember
 from tests import test_supervise_support as support
-from tests.conftest import PASSWORD
 from tests.support.mfa import sign_in
+from tests.support.settings import PASSWORD
 from tests.test_supervise_support import World
 
 app_config = support.app_config

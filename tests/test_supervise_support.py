@@ -31,7 +31,7 @@ from kaptrain.models import (
     VignetteRun,
     VignetteStep,
 )
-from tests.learn_support import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID, fixture_config
 
 SECRET = "PRIVATE-REFLECTION-do-not-show-7f3a"
 SHARED = "I noticed my shoulders tighten <b>when</b> Dana spoke."

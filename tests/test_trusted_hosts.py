@@ -17,7 +17,7 @@ from kaptrain.config import ConfigError, load_config
 from kaptrain.extensions import db
 from kaptrain.models import Certificate, utcnow
 from kaptrain.urls import absolute_url
-from tests.learn_support import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID, fixture_config
 
 BASE = "https://training.example.org"
 FORGED = "evil.example"

@@ -11,9 +11,8 @@ from kaptrain.extensions import db, limiter
 from kaptrain.learn.certificate_views import VERIFY_LIMIT
 from kaptrain.models import AuditEvent, JournalEntry
 from kaptrain.throttle import JOURNAL_WRITES
-from tests.learn_support import MODULE_ID, fixture_config
-
-from .conftest import PASSWORD
+from tests.support.learn import MODULE_ID, fixture_config
+from tests.support.settings import PASSWORD
 
 PER_WINDOW = int(JOURNAL_WRITES.split()[0])
 

@@ -35,8 +35,8 @@ from kaptrain.models import (
     User,
     cohort_supervisors,
 )
-from tests.conftest import CONTENT_FIXTURES, PASSWORD
 from tests.support.mfa import sign_in
+from tests.support.settings import CONTENT_FIXTURES, PASSWORD
 
 HERE = Path(__file__).resolve().parent
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.live_server import DEMO_TOTP_SECRET
+from tests.support.live_server import DEMO_TOTP_SECRET
 from tests.support.mfa import CODES
 
 ROOT = Path(__file__).resolve().parents[2]

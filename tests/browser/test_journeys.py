@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kaptrain.content import Catalog, Module, build_catalog
-from tests.live_server import DEMO_PASSWORD, LiveServer, start_live_server
+from tests.support.live_server import DEMO_PASSWORD, LiveServer, start_live_server
 from tests.support.mail import Mailbox, mail_in_folder
 from tests.support.mfa import CODES
 
@@ -72,9 +72,9 @@ def end_retry_wait(server: LiveServer, email: str) -> None:
     from kaptrain import create_app
     from kaptrain.extensions import db
     from kaptrain.models import QuizAttempt, User
-    from tests.conftest import _base_config
+    from tests.support.settings import base_config
 
-    app = create_app(_base_config(server.database_url))
+    app = create_app(base_config(server.database_url))
     with app.app_context():
         user = db.session.execute(
             db.select(User).filter_by(email=email)

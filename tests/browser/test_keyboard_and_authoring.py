@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kaptrain.content import Catalog, Module, build_catalog
-from tests.live_server import DEMO_PASSWORD, LiveServer, start_live_server
+from tests.support.live_server import DEMO_PASSWORD, LiveServer, start_live_server
 
 from .flows import chosen_options, plan_case
 from .support import ROOT, Auditor, focus_is_visible, new_page, sign_in, text_of

@@ -1,4 +1,4 @@
-"""Helpers shared by the learn, progress and certificate tests (not a test file)."""
+"""Helpers shared by the learn, progress and certificate tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-CONTENT = Path(__file__).resolve().parent / "content"
+CONTENT = Path(__file__).resolve().parents[1] / "content"
 MODULE_ID = "complete-module"
 
 

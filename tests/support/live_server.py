@@ -25,7 +25,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "quiet-harbour-lantern-47"
 #: The demo staff accounts' authenticator key (flask demo enrols them with it).
 DEMO_TOTP_SECRET = "KAPTRAINLIVETESTSECRET234567ABCD"
