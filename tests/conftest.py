@@ -24,6 +24,7 @@ from kaptrain.mail import stop_delivery
 from kaptrain.mfa import STAFF_ROLES
 from kaptrain.models import ROLES, Cohort, CohortMember, User, UserRole
 from tests.support.client import ClosingClient
+from tests.support.content import content_config
 from tests.support.database import PG_URL, create_pg_database_if_missing
 from tests.support.mfa import enrol, needs_code, pass_code
 from tests.support.settings import PASSWORD, base_config
@@ -64,12 +65,25 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
+def content_folder(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Settings for the content folder named by ``@pytest.mark.content(...)``
+    (see tests/support/content.py); none without the marker."""
+    marker = request.node.get_closest_marker("content")
+    if marker is None:
+        return {}
+    return content_config(tmp_path, *marker.args, **marker.kwargs)
+
+
+@pytest.fixture
 def app(
-    tmp_path: Path, _pg_schema: None, app_config: dict[str, Any]
+    tmp_path: Path,
+    _pg_schema: None,
+    content_folder: dict[str, Any],
+    app_config: dict[str, Any],
 ) -> Iterator[Flask]:
     """The application with a fresh, empty database."""
     url = PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
-    config = {"MAIL_DIR": tmp_path / "mail", **app_config}
+    config = {"MAIL_DIR": tmp_path / "mail", **content_folder, **app_config}
     application = create_app(base_config(url, **config))
     application.test_client_class = ClosingClient
     with application.app_context():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import zipfile
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +17,7 @@ from kaptrain.models import AuditEvent, JournalEntry, User
 from tests.support.forms import csrf_token_from
 from tests.support.settings import CONTENT_FIXTURES, PASSWORD
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 @pytest.fixture

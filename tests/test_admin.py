@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -17,14 +15,9 @@ from tests.support.settings import PASSWORD
 
 from .support.mfa import sign_in
 
+pytestmark = pytest.mark.content(None)
+
 NEW_PASSWORD = "silver-fern-canyon-58"
-
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
 
 
 def _admin_routes(app, user_id: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

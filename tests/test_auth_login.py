@@ -15,12 +15,7 @@ from tests.support.settings import PASSWORD
 
 from .support.mfa import sign_in
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 def _signed_in(client) -> bool:  # type: ignore[no-untyped-def]
@@ -167,9 +162,7 @@ def test_protected_page_sends_anonymous_to_login_with_next(client, make_user):
 
 @pytest.fixture
 def csrf_app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules, "WTF_CSRF_ENABLED": True}
+    return {"WTF_CSRF_ENABLED": True}
 
 
 class TestCsrf:

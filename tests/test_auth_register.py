@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import re
 import time
-from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -22,12 +20,7 @@ from kaptrain.extensions import db
 from kaptrain.models import TRAINEE, Cohort, CohortMember, User
 from tests.support.settings import PASSWORD
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 def _counts(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]

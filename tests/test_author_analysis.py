@@ -12,10 +12,9 @@ from flask.testing import FlaskClient
 
 from kaptrain.extensions import db
 from kaptrain.models import User
-from tests import test_supervise_support as support
 from tests.test_supervise_support import T0, add_attempt
 
-app_config = support.app_config
+pytestmark = pytest.mark.content("complete-module")
 URL = "/author/analysis/complete-module"
 
 # Five trainees; 1 = correct. The other three items are right for everyone.

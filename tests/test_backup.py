@@ -26,11 +26,7 @@ from kaptrain.models import Cohort, CohortMember, ItemProgress, User, UserRole
 from tests.support.database import PG_URL, pg_admin_engine
 from tests.support.settings import base_config
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    (tmp_path / "modules").mkdir(exist_ok=True)
-    return {"MODULES_DIR": tmp_path / "modules"}
+pytestmark = pytest.mark.content(None)
 
 
 def _sqlite_app(path: Path, modules: Path) -> Flask:
@@ -479,9 +475,9 @@ def _mode(path: Path) -> int:
 
 
 def test_database_backup_and_instance_folder_are_private(tmp_path: Path) -> None:
-    instance = tmp_path / "instance"
     modules = tmp_path / "modules"
     modules.mkdir()
+    instance = tmp_path / "instance"
     database = instance / "kaptrain.db"
     config = base_config(f"sqlite:///{database}", MODULES_DIR=modules)
     import os

@@ -23,16 +23,12 @@ from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
     finish_lessons,
-    fixture_config,
     start_post_test,
     submit_attempt,
     submit_evaluation,
 )
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 @pytest.fixture

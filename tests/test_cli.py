@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 from sqlalchemy import func, select
 
@@ -12,12 +9,7 @@ from kaptrain.extensions import db
 from kaptrain.models import User
 from tests.support.settings import PASSWORD
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 def _create(runner, email: str, *roles: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]

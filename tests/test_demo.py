@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,12 +12,7 @@ from kaptrain.extensions import db
 from kaptrain.models import Cohort, CohortMember, User, cohort_supervisors
 from tests.support.settings import PASSWORD
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 def _counts(app) -> dict[str, int]:  # type: ignore[no-untyped-def]

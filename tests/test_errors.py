@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,12 +10,7 @@ from sqlalchemy import func, select
 from kaptrain.extensions import db
 from kaptrain.models import Cohort
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 def _one_h1(page: str) -> None:

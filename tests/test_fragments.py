@@ -11,15 +11,12 @@ from flask import Flask
 
 from kaptrain.catalog import content_state
 from kaptrain.learn.fragments import FragmentCache
-from tests.support.learn import LESSONS, MODULE_ID, fixture_config
+from tests.support.learn import LESSONS, MODULE_ID
 from tests.support.mfa import sign_in
 
+pytestmark = pytest.mark.content("complete-module")
+
 LESSON_URL = f"/modules/{MODULE_ID}/{LESSONS[0]}?note=seen"
-
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
 
 
 def _signed_in(app: Flask, user: Any) -> Any:
@@ -49,7 +46,7 @@ def test_trainees_share_one_render_of_a_lesson(app: Flask, make_user: Any) -> No
 
 
 def test_done_state_and_content_changes_render_afresh(
-    app: Flask, make_user: Any, app_config: dict[str, Any]
+    app: Flask, make_user: Any, content_folder: dict[str, Any]
 ) -> None:
     client = _signed_in(app, make_user())
     assert "Not done yet" in client.get(LESSON_URL).get_data(as_text=True)
@@ -57,7 +54,8 @@ def test_done_state_and_content_changes_render_afresh(
     page = client.get(LESSON_URL).get_data(as_text=True)
     assert "Not done yet" not in page and "You marked this lesson as complete" in page
 
-    lesson_file = app_config["MODULES_DIR"] / MODULE_ID / "01-defining-racial-trauma.md"
+    modules = content_folder["MODULES_DIR"]
+    lesson_file = modules / MODULE_ID / "01-defining-racial-trauma.md"
     text = lesson_file.read_text(encoding="utf-8")
     lesson_file.write_text(
         text + "\n\nA sentence added after the first render.\n", encoding="utf-8"

@@ -26,7 +26,7 @@ from tests.support.learn import MODULE_ID
 from tests.support.settings import PASSWORD
 from tests.test_supervise_support import World
 
-app_config = support.app_config
+pytestmark = pytest.mark.content("complete-module")
 world = support.world
 
 FUZZ = settings(

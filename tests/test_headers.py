@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from kaptrain.extensions import db
 from tests.support.settings import PASSWORD
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 def _csp(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -77,9 +69,7 @@ def test_headers_on_pages_and_errors(app, method, path, status):
 class TestCsrfFailure:
     @pytest.fixture
     def app_config(self, tmp_path):  # type: ignore[no-untyped-def]
-        modules = tmp_path / "modules"
-        modules.mkdir()
-        return {"MODULES_DIR": modules, "WTF_CSRF_ENABLED": True}
+        return {"WTF_CSRF_ENABLED": True}
 
     def test_headers_on_a_csrf_failure(self, client):
         response = client.post("/login", data={"email": "a@example.org"})
@@ -139,9 +129,7 @@ class TestBehindAProxy:
 
     @pytest.fixture
     def app_config(self, tmp_path):  # type: ignore[no-untyped-def]
-        modules = tmp_path / "modules"
-        modules.mkdir()
-        return {"MODULES_DIR": modules, "TRUSTED_PROXIES": 1}
+        return {"TRUSTED_PROXIES": 1}
 
     def test_forwarded_proto_https_gets_hsts(self, client):
         response = client.get(

@@ -11,13 +11,9 @@ from tests.support.learn import (
     QUIZ_URL,
     SECOND_ID,
     finish_lessons,
-    fixture_config,
 )
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path, second=True)
+pytestmark = pytest.mark.content("complete-module", second=True)
 
 
 def test_catalog_lists_modules_in_order_with_their_facts(

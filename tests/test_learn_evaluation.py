@@ -9,12 +9,9 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import COMMENT_MAX, EvaluationResponse
-from tests.support.learn import EVALUATION_URL, fixture_config, submit_evaluation
+from tests.support.learn import EVALUATION_URL, submit_evaluation
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 def _responses(app: Any) -> list[EvaluationResponse]:

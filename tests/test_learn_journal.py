@@ -10,12 +10,9 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import JOURNAL_MAX, AuditEvent, JournalEntry
-from tests.support.learn import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 @pytest.fixture

@@ -12,17 +12,13 @@ from tests.support.learn import (
     QUIZ_URL,
     VIGNETTE_URL,
     finish_lessons,
-    fixture_config,
     latest_attempt,
     start_post_test,
     submit_attempt,
     submit_evaluation,
 )
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 def _play_case_to_good_ending(client: Any) -> None:

@@ -9,15 +9,12 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import ItemProgress
-from tests.support.learn import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID
+
+pytestmark = pytest.mark.content("complete-module")
 
 LESSON = f"/modules/{MODULE_ID}/defining-racial-trauma"
 SECOND = f"/modules/{MODULE_ID}/microaggressions"
-
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
 
 
 def _rows(app: Any) -> list[ItemProgress]:

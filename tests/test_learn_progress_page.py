@@ -11,16 +11,12 @@ from tests.support.learn import (
     SECOND_ID,
     attempt_form,
     finish_lessons,
-    fixture_config,
     start_post_test,
     submit_attempt,
     submit_evaluation,
 )
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path, second=True)
+pytestmark = pytest.mark.content("complete-module", second=True)
 
 
 def _complete_first_module(app: Any, client: Any, user: Any) -> None:

@@ -18,17 +18,13 @@ from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
     attempt_form,
-    fixture_config,
     latest_attempt,
     start_post_test,
     submit_attempt,
 )
 from tests.support.settings import PASSWORD
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 def _count(app: Any, model: Any) -> int:

@@ -9,12 +9,9 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import JOURNAL_MAX, ItemProgress, JournalEntry, VignetteRun
-from tests.support.learn import MODULE_ID, VIGNETTE_URL, fixture_config
+from tests.support.learn import MODULE_ID, VIGNETTE_URL
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 def _start(client: Any) -> str:

@@ -26,7 +26,7 @@ from tests.support.mfa import sign_in
 from tests.support.settings import PASSWORD
 from tests.test_supervise_support import SECRET, SHARED, World
 
-app_config = support.app_config
+pytestmark = pytest.mark.content("complete-module")
 world = support.world
 
 VIEWER_IP = "203.0.113.77"  # the supervisor's address, never shown to the trainee
@@ -374,7 +374,6 @@ class TestInvitationLimit:
     @pytest.fixture
     def app_config(self, tmp_path: Any) -> dict[str, Any]:
         return {
-            **support.fixture_config(tmp_path),
             "RATELIMIT_ENABLED": True,
             "RATELIMIT_STORAGE_URI": "memory://",
         }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,12 +35,7 @@ from .support.mfa import (
     sign_in,
 )
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 def _events(app: Flask, action: str) -> list[AuditEvent]:

@@ -4,7 +4,6 @@ authenticator's responses."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +15,9 @@ from tests.support.settings import PASSWORD
 
 from .support.webauthn import SoftAuthenticator
 
+pytestmark = pytest.mark.content(None)
+
 ORIGIN, RP_ID = "http://localhost", "localhost"
-
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
 
 
 def _add_passkey(client: Any, device: SoftAuthenticator, name: str = "Laptop") -> Any:

@@ -17,14 +17,9 @@ from kaptrain.mail import stop_delivery
 from kaptrain.models import AuditEvent, PasswordResetLink
 from tests.support.settings import PASSWORD
 
+pytestmark = pytest.mark.content(None)
+
 NEW_PASSWORD = "amber-quarry-lantern-61"
-
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
 
 
 def _link(mailbox: Any, subject: str = "Reset your", count: int = 1) -> str:
@@ -181,10 +176,7 @@ def test_forgot_keeps_a_malformed_address_and_explains(client: Any) -> None:
 class TestLimits:
     @pytest.fixture
     def app_config(self, tmp_path: Path) -> dict[str, Any]:
-        modules = tmp_path / "modules"
-        modules.mkdir()
         return {
-            "MODULES_DIR": modules,
             "RATELIMIT_ENABLED": True,
             "RATELIMIT_STORAGE_URI": "memory://",
         }

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from kaptrain.extensions import db
@@ -19,12 +16,7 @@ from kaptrain.passwords import (
 )
 from tests.support.settings import PASSWORD, TEST_PASSWORD_METHOD
 
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
+pytestmark = pytest.mark.content(None)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ import re
 import zipfile
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,17 +42,11 @@ from kaptrain.models import (
 from tests.support.database import database_backend
 from tests.support.settings import PASSWORD
 
+pytestmark = pytest.mark.content(None)
+
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 EMAIL = "deleteme@example.org"
 NAME = "Quillon Zephyrine"
-
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    """No curriculum: these tests need none, and building it is slow."""
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
 
 
 def _version() -> dict[str, str]:

@@ -30,12 +30,9 @@ from kaptrain.progress import (
     progress_overview,
     total_ce_hours,
 )
-from tests.support.learn import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 def _common(module: Any) -> dict[str, Any]:

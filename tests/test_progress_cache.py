@@ -21,17 +21,13 @@ from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
     VIGNETTE_URL,
-    fixture_config,
     latest_attempt,
     start_post_test,
     submit_attempt,
     submit_evaluation,
 )
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path, second=True)
+pytestmark = pytest.mark.content("complete-module", second=True)
 
 
 def _version(app: Flask, user_id: int) -> int:
@@ -113,7 +109,7 @@ def test_a_repeat_read_is_served_from_the_cache(
 
 
 def test_a_write_through_another_worker_is_seen_at_once(
-    app: Flask, client: Any, make_user: Any, login: Any, app_config: dict[str, Any]
+    app: Flask, client: Any, make_user: Any, login: Any, content_folder: dict[str, Any]
 ) -> None:
     """Two apps on one database stand for two workers (or two hosts)."""
     from tests.support.settings import base_config
@@ -124,7 +120,7 @@ def test_a_write_through_another_worker_is_seen_at_once(
     assert "Mark as complete" in client.get(lesson_url).get_data(as_text=True)
 
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    other = create_app(base_config(database_url, **app_config))
+    other = create_app(base_config(database_url, **content_folder))
     other_client = other.test_client()
     with other.app_context():
         signed_in = other_client.post(

@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from kaptrain.models import (
     VignetteRun,
     VignetteStep,
 )
-from tests.support.learn import LESSONS, MODULE_ID, SECOND_ID, fixture_config
+from tests.support.learn import LESSONS, MODULE_ID, SECOND_ID
 from tests.support.mfa import sign_in
 
 #: The most any of these pages may issue: the session user with its roles (1)
@@ -42,9 +41,7 @@ PAGES = (
 )
 
 
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    return fixture_config(tmp_path, second=True)
+pytestmark = pytest.mark.content("complete-module", second=True)
 
 
 @contextmanager

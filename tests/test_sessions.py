@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,14 +18,9 @@ from tests.support.settings import PASSWORD
 
 from .support.mfa import sign_in
 
+pytestmark = pytest.mark.content(None)
+
 NEW_PASSWORD = "copper-heron-meadow-41"
-
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
 
 
 def _signed_in(client) -> bool:  # type: ignore[no-untyped-def]
@@ -241,9 +235,7 @@ class TestHttpsCookies:
     @pytest.fixture
     def app_config(self, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
         monkeypatch.setenv("KAPTRAIN_HTTPS", "true")
-        modules = tmp_path / "modules"
-        modules.mkdir()
-        return {"MODULES_DIR": modules}
+        return {}
 
     def test_cookies_are_secure_when_https_is_on(self, app, client, make_user):
         assert app.config["HTTPS"] is True

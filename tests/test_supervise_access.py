@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from tests import test_supervise_support as support
 from tests.test_supervise_support import SECRET, World
 
-app_config = support.app_config
+pytestmark = pytest.mark.content("complete-module")
 world = support.world
 
 MODULE = "complete-module"

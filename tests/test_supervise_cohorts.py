@@ -17,7 +17,7 @@ from tests.support.mfa import sign_in
 from tests.support.settings import PASSWORD
 from tests.test_supervise_support import World
 
-app_config = support.app_config
+pytestmark = pytest.mark.content("complete-module")
 world = support.world
 
 

@@ -21,7 +21,7 @@ from kaptrain.supervise.exports import ATTEMPT_COLUMNS, PROGRESS_COLUMNS, cell
 from tests import test_supervise_support as support
 from tests.test_supervise_support import SECRET, World, count_queries
 
-app_config = support.app_config
+pytestmark = pytest.mark.content("complete-module")
 world = support.world
 
 

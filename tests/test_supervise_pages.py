@@ -18,7 +18,7 @@ from kaptrain.supervise import dashboard
 from tests import test_supervise_support as support
 from tests.test_supervise_support import SECRET, SHARED, T0, World, add_attempt
 
-app_config = support.app_config
+pytestmark = pytest.mark.content("complete-module")
 MODULE = "complete-module"
 world = support.world
 

@@ -31,7 +31,9 @@ from kaptrain.models import (
     VignetteRun,
     VignetteStep,
 )
-from tests.support.learn import MODULE_ID, fixture_config
+from tests.support.learn import MODULE_ID
+
+pytestmark = pytest.mark.content("complete-module")
 
 SECRET = "PRIVATE-REFLECTION-do-not-show-7f3a"
 SHARED = "I noticed my shoulders tighten <b>when</b> Dana spoke."
@@ -54,11 +56,6 @@ WRONG = {
     "default-single": ["b"],
     "second-single": ["b"],
 }
-
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
 
 
 @dataclass

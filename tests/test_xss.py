@@ -38,6 +38,8 @@ from kaptrain.models import (
 from tests.support.mfa import sign_in
 from tests.support.settings import CONTENT_FIXTURES, PASSWORD
 
+pytestmark = pytest.mark.content(None)
+
 HERE = Path(__file__).resolve().parent
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
 URL_ATTRIBUTES = {
@@ -282,13 +284,6 @@ def test_catalog_leaves_out_or_safely_renders_every_payload(tmp_path: Path) -> N
 
 
 # ------------------------------------------------------------- pages in the app
-
-
-@pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    return {"MODULES_DIR": modules}
 
 
 def _db_text(payload: str, limit: int | None = None) -> str:
