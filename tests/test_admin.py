@@ -67,8 +67,17 @@ def test_every_admin_route_is_401_json_for_anonymous_json(app, client, make_user
 def test_admin_gets_the_admin_pages(client, make_user, login):
     admin, other = make_user("admin"), make_user()
     login(admin)
-    for path in ("/admin/users", f"/admin/users/{other.id}", "/admin/audit"):
-        assert client.get(path).status_code == 200, path
+    pages = {
+        "/admin/users": ("<h1>Users</h1>", other.email),
+        f"/admin/users/{other.id}": (f"<h1>{other.name}</h1>", other.email),
+        "/admin/audit": ("<h1>Audit log</h1>",),
+    }
+    for path, texts in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        for text in texts:
+            assert text in page, (path, text)
 
 
 # --- navigation --------------------------------------------------------------

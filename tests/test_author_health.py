@@ -121,7 +121,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, url: str) -> None:
 
 def test_admins_pass(client, make_user, login) -> None:
     login(make_user("admin"))
-    assert client.get("/author/").status_code == 200
+    response = client.get("/author/")
+    assert response.status_code == 200
+    assert "<h1>Content health</h1>" in response.get_data(as_text=True)
 
 
 def test_preview_of_a_broken_module_shows_errors_beside_items(author) -> None:

@@ -217,7 +217,11 @@ def test_verify_shows_the_same_fields_publicly(
 
 
 def test_verify_accepts_lower_case(client: Any, certified: Certificate) -> None:
-    assert client.get(f"/verify/{certified.code.lower()}").status_code == 200
+    response = client.get(f"/verify/{certified.code.lower()}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Certificate verified" in page
+    assert certified.code in page
 
 
 @pytest.mark.parametrize(

@@ -157,4 +157,8 @@ def test_pages_need_a_trainee(client: Any, make_user: Any, login: Any) -> None:
 
 def test_admins_may_use_trainee_pages(client: Any, make_user: Any, login: Any) -> None:
     login(make_user(role="admin"))
-    assert client.get("/modules").status_code == 200
+    response = client.get("/modules")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<h1>Modules</h1>" in page
+    assert f'href="/modules/{MODULE_ID}"' in page

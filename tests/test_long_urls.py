@@ -14,7 +14,9 @@ def _url_of_length(length: int) -> str:
 
 
 def test_a_url_at_the_limit_is_served(client):
-    assert client.get(_url_of_length(MAX_URL_BYTES)).status_code == 200
+    response = client.get(_url_of_length(MAX_URL_BYTES))
+    assert response.status_code == 200
+    assert "If the material is distressing" in response.get_data(as_text=True)
 
 
 def test_a_longer_url_gets_the_apps_414_page(client):

@@ -228,7 +228,11 @@ def test_one_address_is_limited_whatever_the_account(app, make_user):
 def test_login_page_itself_is_not_limited(app):
     client = app.test_client()
     for _ in range(PER_ADDRESS_N + 5):
-        assert client.get("/login").status_code == 200
+        response = client.get("/login")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "<h1>Sign in</h1>" in page
+        assert 'name="password"' in page
 
 
 def test_the_429_page_carries_the_security_headers(app, make_user):
