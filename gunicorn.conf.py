@@ -7,7 +7,7 @@ run`` and the test servers start in the project folder); elsewhere pass
 
 # gunicorn's default request-line limit (4094 bytes) answers a longer URL with a
 # bare 400 that carries none of the security headers. Let lines up to gunicorn's
-# maximum through: the app answers any URL over kaptrain.security.MAX_URL_BYTES
+# maximum through: the app answers any URL over kaptrain.platform.headers.MAX_URL_BYTES
 # (4096) with its own 414 page, headers included. Longer lines still get
 # gunicorn's 400; put a proxy in front that refuses them (docs/security.md).
 limit_request_line = 8190

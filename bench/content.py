@@ -147,9 +147,10 @@ def _requests(tree: Path) -> dict:
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="kaptrain-bench-req-"))
     os.environ["KAPTRAIN_INSTANCE_DIR"] = str(tmp)
-    from kaptrain import accounts, create_app
+    from kaptrain import create_app
     from kaptrain.content import render
     from kaptrain.extensions import db
+    from kaptrain.people import accounts
 
     app = create_app(
         {

@@ -77,10 +77,10 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
 def _measure(app: Any, sizes: tuple[int, ...]) -> dict[str, Any]:
     import pyotp
 
-    from kaptrain import accounts, mfa
-    from kaptrain.catalog import current_catalog
     from kaptrain.extensions import db
+    from kaptrain.learning.course import current_catalog
     from kaptrain.models import SUPERVISOR, TotpCredential
+    from kaptrain.people import accounts, mfa
 
     from .synthetic import load_cohorts
 

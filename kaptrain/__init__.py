@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from .config import PROJECT_ROOT, ConfigError, load_config
+from kaptrain.platform.config import PROJECT_ROOT, ConfigError, load_config
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -37,9 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
-    from .catalog import init_catalog
-    from .learn.fragments import init_fragments
-    from .progress_cache import init_progress_cache
+    from kaptrain.learning.course import init_catalog
+    from kaptrain.learning.progress_cache import init_progress_cache
+    from kaptrain.web.learn.fragments import init_fragments
 
     init_catalog(app)
     init_progress_cache(app)
@@ -53,19 +53,19 @@ def _configure_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    from .logsafe import install
+    from kaptrain.platform.logsafe import install
 
     install()
 
 
 def register_extensions(app: Flask) -> None:
-    from .accounts import load_session_user
-    from .database import init_database
-    from .extensions import csrf, limiter, login_manager, migrate
-    from .security import init_security
+    from kaptrain.extensions import csrf, limiter, login_manager, migrate
+    from kaptrain.people.accounts import load_session_user
+    from kaptrain.platform.database import init_database
+    from kaptrain.platform.headers import init_security
 
     init_database(app)
-    from .extensions import db
+    from kaptrain.extensions import db
 
     # Batch mode lets ALTERs run on SQLite, which cannot alter most constraints.
     migrate.init_app(
@@ -82,53 +82,38 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
-    from .sessions import init_sessions
+    from kaptrain.people.sessions import init_sessions
 
     init_sessions(app)
     init_security(app)
-    from .mail import init_mail
-    from .mfa import init_mfa
+    from kaptrain.people.mfa import init_mfa
+    from kaptrain.platform.mail import init_mail
 
     init_mail(app)
     init_mfa(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from .account import bp as account_bp
-    from .admin import bp as admin_bp
-    from .auth import bp as auth_bp
-    from .author import bp as author_bp
-    from .learn import bp as learn_bp
-    from .main import bp as main_bp
-    from .supervise import bp as supervise_bp
+    from kaptrain.web import register_blueprints as register
 
-    for blueprint in (
-        main_bp,
-        auth_bp,
-        account_bp,
-        learn_bp,
-        supervise_bp,
-        author_bp,
-        admin_bp,
-    ):
-        app.register_blueprint(blueprint)
+    register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .errors import register_errorhandlers as register
+    from kaptrain.platform.errors import register_errorhandlers as register
 
     register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import register
+    from kaptrain.cli import register
 
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .navigation import init_navigation
-    from .progress import init_progress_words
+    from kaptrain.learning.progress import init_progress_words
+    from kaptrain.web.navigation import init_navigation
 
     init_navigation(app)
     init_progress_words(app)

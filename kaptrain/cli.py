@@ -1,7 +1,7 @@
 """Command-line tools: ``flask --app kaptrain <command>``.
 
 create-user, demo, content check/reload, and backup/restore (defined in
-``kaptrain/backup.py``, registered here).
+``kaptrain/platform/backup.py``, registered here).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import accounts, mfa
-from .extensions import db
-from .models import (
+from kaptrain.extensions import db
+from kaptrain.models import (
     ADMIN,
     AUTHOR,
     ROLES,
@@ -31,7 +30,8 @@ from .models import (
     CohortMember,
     TotpCredential,
 )
-from .passwords import password_problem
+from kaptrain.people import accounts, mfa
+from kaptrain.people.passwords import password_problem
 
 DEMO_COHORT = "Demo cohort"
 DEMO_ACCOUNTS = (
@@ -194,7 +194,7 @@ def content_check(directory: Path | None, strict: bool, fmt: str) -> None:
     Exits 0 when clean, 1 on errors (or warnings with --strict), 2 when the
     folder does not exist.
     """
-    from .content.check import run_check
+    from kaptrain.content.check import run_check
 
     target = directory or Path(current_app.config["MODULES_DIR"])
     if not target.is_dir() and fmt == "text":
@@ -216,7 +216,7 @@ def content_check(directory: Path | None, strict: bool, fmt: str) -> None:
 )
 def content_reload(pidfile: Path | None) -> None:
     """Rebuild the catalog, record versions, and tell a running server to reload."""
-    from .catalog import content_state, record_module_versions
+    from kaptrain.learning.course import content_state, record_module_versions
 
     state = content_state()
     catalog = state.reload()
@@ -258,7 +258,7 @@ def mail_send(once: bool) -> None:
     """Deliver queued mail; without --once, keep running and deliver as it comes."""
     import time
 
-    from .mail import deliver_due, seconds_until_next_due
+    from kaptrain.platform.mail import deliver_due, seconds_until_next_due
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
@@ -280,7 +280,7 @@ def mail_send(once: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    from .backup import backup_command, restore_command
+    from kaptrain.platform.backup import backup_command, restore_command
 
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import create_app
-from .extensions import db
+from kaptrain import create_app
+from kaptrain.extensions import db
 
 app = create_app()
 

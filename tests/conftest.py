@@ -20,9 +20,9 @@ from sqlalchemy import text
 
 from kaptrain import create_app
 from kaptrain.extensions import db
-from kaptrain.mail import stop_delivery
-from kaptrain.mfa import STAFF_ROLES
 from kaptrain.models import ROLES, Cohort, CohortMember, User, UserRole
+from kaptrain.people.mfa import STAFF_ROLES
+from kaptrain.platform.mail import stop_delivery
 from tests.support.client import ClosingClient
 from tests.support.content import content_config
 from tests.support.database import PG_URL, create_pg_database_if_missing
@@ -154,7 +154,7 @@ def make_user(app: Flask) -> Callable[..., User]:
         assert all(r in ROLES for r in roles)
         n = next(_counter)
         with app.app_context():
-            from kaptrain.passwords import hash_password
+            from kaptrain.people.passwords import hash_password
 
             user = User(
                 email=(email or f"{roles[0]}{n}@example.org").lower(),
@@ -186,7 +186,7 @@ def make_cohort(app: Flask) -> Callable[..., Cohort]:
     def factory(
         name: str | None = None, supervisors: tuple[User, ...] | list[User] = ()
     ) -> Cohort:
-        from kaptrain.accounts import new_invite_code
+        from kaptrain.people.accounts import new_invite_code
 
         with app.app_context():
             cohort = Cohort(
@@ -211,7 +211,7 @@ def login(app: Flask, client: FlaskClient) -> Callable[..., Any]:
     the known-device cookie), so no "new sign-in" mail or event is made; tests
     of those sign in without this helper.
     """
-    from kaptrain.auth.devices import device_cookie
+    from kaptrain.web.auth.devices import device_cookie
 
     def do_login(
         user: User | str, password: str = PASSWORD, follow: bool = False

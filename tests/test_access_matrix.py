@@ -30,10 +30,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from kaptrain import create_app
-from kaptrain.certificates import new_code
 from kaptrain.extensions import db
-from kaptrain.mail import stop_delivery
-from kaptrain.mfa import STAFF_ROLES
+from kaptrain.learning.certificates import new_code
 from kaptrain.models import (
     Certificate,
     Cohort,
@@ -44,6 +42,8 @@ from kaptrain.models import (
     UserRole,
     VignetteRun,
 )
+from kaptrain.people.mfa import STAFF_ROLES
+from kaptrain.platform.mail import stop_delivery
 from tests.support.client import ClosingClient
 from tests.support.database import PG_URL, pg_admin_engine
 from tests.support.learn import MODULE_ID, fixture_config
@@ -104,7 +104,7 @@ def add_user(
     supervises: tuple[int, ...] = (),
 ) -> User:
     """A user, created in the current app context and detached."""
-    from kaptrain.passwords import hash_password
+    from kaptrain.people.passwords import hash_password
 
     n = next(_serial)
     user = User(
@@ -131,7 +131,7 @@ def add_user(
 
 def build_world(app: Flask) -> World:
     """Two cohorts, the seven roles, and A's records (see seed_trainee)."""
-    from kaptrain.accounts import new_invite_code
+    from kaptrain.people.accounts import new_invite_code
 
     with app.app_context():
         cohort = Cohort(name="Spring cohort", invite_code=new_invite_code())
@@ -220,7 +220,7 @@ def fresh_entry(w: World) -> dict[str, Any]:
 
 def fresh_run(w: World) -> dict[str, Any]:
     """A new unfinished run of A's through the case."""
-    from kaptrain.catalog import current_catalog
+    from kaptrain.learning.course import current_catalog
 
     with w.app.app_context():
         module = current_catalog().get(MODULE_ID)
@@ -258,7 +258,7 @@ def fresh_account(w: World) -> dict[str, Any]:
 
 def fresh_reset_token(w: World) -> dict[str, Any]:
     """A one-time reset link for a new account."""
-    from kaptrain.resets import issue_reset_link
+    from kaptrain.people.resets import issue_reset_link
 
     with w.app.app_context():
         user = add_user(("trainee",))
@@ -271,7 +271,7 @@ def fresh_reset_token(w: World) -> dict[str, Any]:
 
 def fresh_register_token(w: World) -> dict[str, Any]:
     """The e-mailed link of step two of registering, for a new address."""
-    from kaptrain.registration import _register_serializer
+    from kaptrain.people.registration import _register_serializer
 
     email = fresh_email(w)["email"]
     with w.app.app_context(), w.app.test_request_context():
@@ -519,9 +519,7 @@ TABLE: tuple[Route, ...] = (
     # two-step sign-in (staff are enrolled and signed in with a code; trainees
     # are not enrolled, so the code pages send everyone on)
     Route("/login/mfa", "GET", _const("/login/mfa"), PASSED_ON),
-    Route(
-        "/login/mfa", "POST", _const("/login/mfa"), PASSED_ON, data=_bad_code
-    ),
+    Route("/login/mfa", "POST", _const("/login/mfa"), PASSED_ON, data=_bad_code),
     Route(
         "/login/mfa/passkey/options",
         "POST",
@@ -1103,8 +1101,8 @@ def test_admin_roles_form_ignores_user_id(shared: World) -> None:
 
 def fresh_open_attempt(w: World) -> int:
     """A started, unsubmitted post-test attempt of A's."""
-    from kaptrain.catalog import current_catalog
-    from kaptrain.learn.quizzes import make_layout
+    from kaptrain.learning.course import current_catalog
+    from kaptrain.web.learn.quiz_attempts import make_layout
 
     with w.app.app_context():
         module = current_catalog().get(MODULE_ID)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, PasswordResetLink, User, utcnow
-from kaptrain.navigation import NAV
+from kaptrain.web.navigation import NAV
 from tests.support.settings import PASSWORD
 
 from .support.mfa import sign_in

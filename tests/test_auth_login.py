@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from kaptrain.auth.views import safe_next
+from kaptrain.web.auth.views import safe_next
 from tests.support.forms import csrf_token_from
 from tests.support.settings import PASSWORD
 

@@ -20,9 +20,9 @@ from flask_migrate import stamp
 from sqlalchemy import text
 
 from kaptrain import create_app
-from kaptrain.backup import migration_head, sqlite_counts, sqlite_integrity
 from kaptrain.extensions import db
 from kaptrain.models import Cohort, CohortMember, ItemProgress, User, UserRole
+from kaptrain.platform.backup import migration_head, sqlite_counts, sqlite_integrity
 from tests.support.database import PG_URL, pg_admin_engine
 from tests.support.settings import base_config
 
@@ -340,9 +340,7 @@ def test_pg_drill_backup_then_restore_into_fresh_database(
     expected = _pg_counts(app)
     assert expected["item_progress"] == 150
 
-    fresh = create_app(
-        base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules")
-    )
+    fresh = create_app(base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules"))
     restored = fresh.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
     assert restored.exit_code == 0, restored.output
     assert _pg_counts(fresh) == expected
@@ -531,9 +529,7 @@ def test_pg_restore_refuses_a_dump_of_another_database(
         conn.execute(text("CREATE TABLE notes (id serial PRIMARY KEY, body text)"))
         conn.execute(text("INSERT INTO notes (body) VALUES ('other data')"))
     engine.dispose()
-    other = create_app(
-        base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules")
-    )
+    other = create_app(base_config(fresh_pg_database, MODULES_DIR=tmp_path / "modules"))
     dump = tmp_path / "other.dump"
     made = other.test_cli_runner().invoke(args=["backup", str(dump)])
     assert made.exit_code == 0, made.output

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Flask, url_for
 
-from kaptrain import navigation
-from kaptrain.navigation import cached_url_for
+from kaptrain.web import navigation
+from kaptrain.web.navigation import cached_url_for
 
 
 def test_cached_urls_equal_flask_urls_and_follow_the_mount_point(app: Flask) -> None:

@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from kaptrain import catalog as app_catalog
-from kaptrain.catalog import content_state, current_catalog
 from kaptrain.content import render
 from kaptrain.extensions import db
+from kaptrain.learning import course as app_catalog
+from kaptrain.learning.course import content_state, current_catalog
 from kaptrain.models import ItemProgress, ModuleVersion
 
 CONTENT = Path(__file__).parent / "content"
@@ -201,7 +201,7 @@ def test_module_versions_are_recorded_once_per_version(
 def test_renaming_a_lesson_file_keeps_its_learners_progress(
     app: Flask, tree: Path, make_user: Callable[..., Any], runner
 ) -> None:
-    from kaptrain.progress import DONE, module_progress
+    from kaptrain.learning.progress import DONE, module_progress
 
     user = make_user("trainee")
     with app.app_context():

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from kaptrain.catalog import current_catalog
-from kaptrain.certificates import (
+from kaptrain.extensions import db
+from kaptrain.learning.certificates import (
     _latin1,
     certificate_pdf,
     issue_certificate_if_complete,
     new_code,
     normalize_code,
 )
-from kaptrain.extensions import db
+from kaptrain.learning.course import current_catalog
 from kaptrain.models import Certificate, User, utcnow
 from tests.support.learn import (
     MODULE_ID,
@@ -178,7 +178,7 @@ def test_pdf_download(client: Any, certified: Certificate) -> None:
 def test_pdf_without_the_bundled_font_never_crashes(
     app: Any, certified: Certificate, monkeypatch: Any, tmp_path: Any
 ) -> None:
-    import kaptrain.certificates as certificates
+    import kaptrain.learning.certificates as certificates
 
     monkeypatch.setattr(certificates, "FONT_PATH", tmp_path / "missing.ttf")
     with app.app_context():

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from kaptrain import create_app
-from kaptrain.config import load_config
+from kaptrain.platform.config import load_config
 from tests.support.settings import ROOT
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

@@ -27,7 +27,16 @@ def test_generated_tree_is_valid(generated: Path) -> None:
     # The generator's seeded pseudo-random prose cannot meet issue 17's
     # item-writing, reference and CE-hour rules; it is valid, with warnings.
     assert {p.code for p in result.warnings} <= {
-        "C5", "C8", "M15", "Q16", "Q17", "Q18", "Q19", "W-CUE", "W-LONGEST"}
+        "C5",
+        "C8",
+        "M15",
+        "Q16",
+        "Q17",
+        "Q18",
+        "Q19",
+        "W-CUE",
+        "W-LONGEST",
+    }
     assert [m.id for m in result.catalog.modules] == [
         "bench-001",
         "bench-002",

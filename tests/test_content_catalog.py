@@ -51,7 +51,12 @@ def test_complete_module_checks_clean(module) -> None:
     assert module.ce_hours == Decimal("1")
     assert module.total_minutes == 60
     assert [i.kind for i in module.items] == [
-        "lesson", "lesson", "vignette", "quiz", "evaluation"]
+        "lesson",
+        "lesson",
+        "vignette",
+        "quiz",
+        "evaluation",
+    ]
 
 
 def test_items_and_navigation(module) -> None:
@@ -85,10 +90,19 @@ def test_vignette_model(module) -> None:
     assert isinstance(vignette, Vignette)
     assert vignette.start == "arrival"
     assert list(vignette.nodes) == [
-        "arrival", "checklist", "agenda", "noticing", "early-close", "close"]
+        "arrival",
+        "checklist",
+        "agenda",
+        "noticing",
+        "early-close",
+        "close",
+    ]
     arrival = vignette.nodes["arrival"]
     assert [(c.key, c.rating, c.target) for c in arrival.choices] == [
-        ("1", "best", "agenda"), ("2", "ok", "agenda"), ("3", "avoid", "checklist")]
+        ("1", "best", "agenda"),
+        ("2", "ok", "agenda"),
+        ("3", "avoid", "checklist"),
+    ]
     assert "control" in arrival.choices[0].feedback_html
     assert "<blockquote>" in arrival.body_html
     assert vignette.nodes["checklist"].next == "arrival"  # loops are allowed
@@ -105,7 +119,8 @@ def test_lesson_rendering(module) -> None:
         assert f'class="callout callout-{name}"' in lesson.html
     assert 'src="/modules/complete-module/media/model.png"' in lesson.html
     assert 'href="/modules/complete-module/microaggressions#everyday-slights"' in (
-        lesson.html)
+        lesson.html
+    )
     assert "<table>" in lesson.html and 'class="footnote"' in lesson.html
     assert 'href="#an-injury-not-a-disorder"' in lesson.toc_html
     assert ">Carter 2007</a>; <a" in lesson.html
@@ -158,8 +173,11 @@ def test_renaming_a_lesson_file_keeps_its_id(tmp_path: Path) -> None:
     (folder / "01-defining-racial-trauma.md").rename(folder / "01-racial-trauma.md")
     for name in ("module.md", "01-racial-trauma.md"):
         path = folder / name
-        path.write_text(path.read_text().replace(
-            "01-defining-racial-trauma.md", "01-racial-trauma.md"))
+        path.write_text(
+            path.read_text().replace(
+                "01-defining-racial-trauma.md", "01-racial-trauma.md"
+            )
+        )
     after = build_catalog(tree).catalog.get("alpha")
     assert after is not None
     assert [i.id for i in after.items] == [i.id for i in before.items]
@@ -184,8 +202,10 @@ def test_tree_fingerprint_tracks_edits(tmp_path: Path) -> None:
 
 
 def test_links_are_caller_supplied(tmp_path: Path) -> None:
-    links = Links(media=lambda m, p: f"https://cdn.test/{m}/{p}",
-                  item=lambda m, i: f"/learn/{m}/{i}")
+    links = Links(
+        media=lambda m, p: f"https://cdn.test/{m}/{p}",
+        item=lambda m, i: f"/learn/{m}/{i}",
+    )
     module = build_catalog(COMPLETE, links=links).catalog.get("complete-module")
     html = module.item("defining-racial-trauma").html
     assert 'src="https://cdn.test/complete-module/media/model.png"' in html

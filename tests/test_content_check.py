@@ -40,8 +40,10 @@ def test_errors_exit_one_with_a_summary() -> None:
     assert status == 1
     # Issue 17 added warnings (M15, Q16, Q18, Q19 x2) to the fixture's one M12.
     assert lines[-1] == "2 errors, 6 warnings in 1 module (1 module checked)"
-    assert all(re.match(r"^[^:]+:\d+: (error|warning) [A-Z][A-Z\d-]*: ", line)
-               for line in lines[:-2])
+    assert all(
+        re.match(r"^[^:]+:\d+: (error|warning) [A-Z][A-Z\d-]*: ", line)
+        for line in lines[:-2]
+    )
     assert lines[-2].startswith("q3-single-two-correct: 1 item, 0% apply, ")
 
 
@@ -57,10 +59,13 @@ def test_json_format() -> None:
     status, output = check(CONTENT / "v2-missing-target", fmt="json")
     problems = json.loads(output)["problems"]
     assert status == 1
-    assert {"path": "v2-missing-target/case.md", "line": 15, "severity": "error",
-            "code": "V2",
-            "message": '"-> agnda" points to no node. Did you mean "agenda"?'
-            } in problems
+    assert {
+        "path": "v2-missing-target/case.md",
+        "line": 15,
+        "severity": "error",
+        "code": "V2",
+        "message": '"-> agnda" points to no node. Did you mean "agenda"?',
+    } in problems
 
 
 def test_missing_directory_exits_two(tmp_path: Path) -> None:
@@ -70,9 +75,21 @@ def test_missing_directory_exits_two(tmp_path: Path) -> None:
 
 def test_python_dash_m_entry_point() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "kaptrain.content", "check",
-         str(CONTENT / "honest-module"), "--strict", "--format", "json"],
-        capture_output=True, text=True, cwd=ROOT, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kaptrain.content",
+            "check",
+            str(CONTENT / "honest-module"),
+            "--strict",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     report = json.loads(run.stdout)
     assert (run.returncode, report["problems"]) == (0, [])
     [module] = report["modules"]

@@ -84,8 +84,13 @@ def test_catalog_modules_carry_their_figures() -> None:
 
 @pytest.mark.parametrize(
     ("word", "folded"),
-    [("stresses", "stress"), ("injuries", "injury"), ("Screening", "screen"),
-     ("client's", "client"), ("remarks", "remark")],
+    [
+        ("stresses", "stress"),
+        ("injuries", "injury"),
+        ("Screening", "screen"),
+        ("client's", "client"),
+        ("remarks", "remark"),
+    ],
 )
 def test_folding(word: str, folded: str) -> None:
     assert fold(word) == folded
@@ -93,7 +98,9 @@ def test_folding(word: str, folded: str) -> None:
 
 def test_content_words_leave_out_short_and_stop_words() -> None:
     assert content_words("Which of these would describe the injury?") == {
-        "describe", "injury"}
+        "describe",
+        "injury",
+    }
 
 
 def check(case: str, **options) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -125,8 +132,11 @@ def test_missing_level_is_reported_only_when_strict() -> None:
 
 @pytest.mark.parametrize(
     ("keyed", "other", "longest"),
-    [("Listen first", "Ask first!", True), ("Same length", "Same-length", False),
-     ("Short", "A much longer distractor", False)],
+    [
+        ("Listen first", "Ask first!", True),
+        ("Same length", "Same-length", False),
+        ("Short", "A much longer distractor", False),
+    ],
 )
 def test_keyed_longest_means_strictly_longer(
     keyed: str, other: str, longest: bool
@@ -134,8 +144,12 @@ def test_keyed_longest_means_strictly_longer(
     from kaptrain.content.assessment import keyed_is_longest
     from kaptrain.content.quizzes import OptionDraft, QuestionDraft
 
-    q = QuestionDraft(id="q", line=1, options=[
-        OptionDraft(line=2, correct=True, text=[(2, keyed)]),
-        OptionDraft(line=3, correct=False, text=[(3, other + " [@carter-2007]")]),
-    ])
+    q = QuestionDraft(
+        id="q",
+        line=1,
+        options=[
+            OptionDraft(line=2, correct=True, text=[(2, keyed)]),
+            OptionDraft(line=3, correct=False, text=[(3, other + " [@carter-2007]")]),
+        ],
+    )
     assert keyed_is_longest(q) is longest

@@ -66,36 +66,68 @@ def _module_with(tmp_path: Path, name: str, data: bytes) -> Path:
     return tree
 
 
-FRONT = st.sampled_from([
-    b"", b"---\nkind: lesson\nid: x\ntitle: T\nestimated_minutes: 5\n---\n",
-    b"---\nkind: quiz\nid: post-test\ntitle: Q\n---\n",
-    b"---\nkind: vignette\nid: v\ntitle: V\nstart: a\nestimated_minutes: 5\n"
-    b"based_on: x\n---\n",
-    b"---\nkind: evaluation\nid: e\ntitle: E\n---\n",
-])
-SNIPPETS = st.sampled_from([
-    "::: question q\n", "::: scene a\n", ":::\n", "- [x] a\n", "- [ ] b\n",
-    "- [best] go -> a\n", "-> a\n", "? prompt\n", "> fb\n", "Explanation: e\n",
-    ":type: order\n", "::: reveal T\n", "[@carter-2007]\n", "![](media/x.png)\n",
-    "<b>x</b>\n", "::: ending a\n", "- step\n", "[@ bad, key]\n", "```\n", "\n",
-    "::: rating r\n", "[x](../y)\n", "title: a: b\n", "---\n",
-])
+FRONT = st.sampled_from(
+    [
+        b"",
+        b"---\nkind: lesson\nid: x\ntitle: T\nestimated_minutes: 5\n---\n",
+        b"---\nkind: quiz\nid: post-test\ntitle: Q\n---\n",
+        b"---\nkind: vignette\nid: v\ntitle: V\nstart: a\nestimated_minutes: 5\n"
+        b"based_on: x\n---\n",
+        b"---\nkind: evaluation\nid: e\ntitle: E\n---\n",
+    ]
+)
+SNIPPETS = st.sampled_from(
+    [
+        "::: question q\n",
+        "::: scene a\n",
+        ":::\n",
+        "- [x] a\n",
+        "- [ ] b\n",
+        "- [best] go -> a\n",
+        "-> a\n",
+        "? prompt\n",
+        "> fb\n",
+        "Explanation: e\n",
+        ":type: order\n",
+        "::: reveal T\n",
+        "[@carter-2007]\n",
+        "![](media/x.png)\n",
+        "<b>x</b>\n",
+        "::: ending a\n",
+        "- step\n",
+        "[@ bad, key]\n",
+        "```\n",
+        "\n",
+        "::: rating r\n",
+        "[x](../y)\n",
+        "title: a: b\n",
+        "---\n",
+    ]
+)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(front=FRONT, body=st.lists(st.one_of(SNIPPETS, st.text(max_size=40)),
-                                  max_size=25))
-def test_checker_never_raises_on_structured_text(tmp_path: Path, front: bytes,
-                                                 body: list[str]) -> None:
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    front=FRONT, body=st.lists(st.one_of(SNIPPETS, st.text(max_size=40)), max_size=25)
+)
+def test_checker_never_raises_on_structured_text(
+    tmp_path: Path, front: bytes, body: list[str]
+) -> None:
     for name in ("quiz.md", "02-microaggressions.md"):
         tree = _module_with(tmp_path, name, front + "".join(body).encode())
         result = build_catalog(tree)
         assert all(p.line >= 1 for p in result.problems)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(data=st.binary(max_size=400))
 def test_checker_never_raises_on_arbitrary_bytes(tmp_path: Path, data: bytes) -> None:
     for name in ("module.md", "case-first-session.md", "references.yaml"):
@@ -104,11 +136,17 @@ def test_checker_never_raises_on_arbitrary_bytes(tmp_path: Path, data: bytes) ->
         shutil.copy(COMPLETE / name, tree / "m" / name)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(text=st.text(max_size=300))
 def test_checker_never_raises_on_arbitrary_text(tmp_path: Path, text: str) -> None:
     for prefix in ("", "---\nkind: lesson\n", "---\n"):
-        tree = _module_with(tmp_path, "01-defining-racial-trauma.md",
-                            (prefix + text).encode("utf-8", "surrogatepass"))
+        tree = _module_with(
+            tmp_path,
+            "01-defining-racial-trauma.md",
+            (prefix + text).encode("utf-8", "surrogatepass"),
+        )
         build_catalog(tree)

@@ -77,8 +77,7 @@ def ref(**fields: str) -> RefDraft:
                 "year": "2017",
                 "title": "Multicultural guidelines",
             },
-            "American Psychological Association. (2017). *Multicultural "
-            "guidelines*.",
+            "American Psychological Association. (2017). *Multicultural guidelines*.",
         ),
         (
             {
@@ -109,12 +108,18 @@ def test_each_type_is_formatted(fields: dict[str, str], expected: str) -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"type": "web", "title": "Ketamine facts", "year": "2024"},
-         "*Ketamine facts*. (2024)."),
-        ({"type": "book", "title": "A manual", "publisher": "APA Press"},
-         "*A manual*. (n.d.). APA Press."),
-        ({"type": "article", "title": "An unsigned editorial", "journal": "J"},
-         "An unsigned editorial. (n.d.). *J*."),
+        (
+            {"type": "web", "title": "Ketamine facts", "year": "2024"},
+            "*Ketamine facts*. (2024).",
+        ),
+        (
+            {"type": "book", "title": "A manual", "publisher": "APA Press"},
+            "*A manual*. (n.d.). APA Press.",
+        ),
+        (
+            {"type": "article", "title": "An unsigned editorial", "journal": "J"},
+            "An unsigned editorial. (n.d.). *J*.",
+        ),
     ],
 )
 def test_without_an_author_the_title_comes_first(

@@ -20,10 +20,10 @@ ATTACKS = [
     "<style>body{display:none}</style>",
     '<div onclick="alert(1)" style="color:red">x</div>',
     '<svg onload="alert(1)"></svg>',
-    '[x](data:text/html,<script>alert(1)</script>)',
+    "[x](data:text/html,<script>alert(1)</script>)",
     '<a href="vbscript:msgbox(1)">x</a>',
     "{: onclick=alert(1) }\nParagraph",
-    "Paragraph\n{: onmouseover=\"alert(1)\" }",
+    'Paragraph\n{: onmouseover="alert(1)" }',
 ]
 
 
@@ -57,8 +57,11 @@ def test_dangerous_markup_never_survives(renderer: Renderer, source: str) -> Non
                 assert not name.startswith("on")
                 assert name != "style"
                 if name in ("href", "src"):
-                    assert not (value or "").lower().startswith(
-                        ("javascript:", "vbscript:", "data:"))
+                    assert (
+                        not (value or "")
+                        .lower()
+                        .startswith(("javascript:", "vbscript:", "data:"))
+                    )
 
 
 def test_reveal_title_is_escaped(renderer: Renderer) -> None:
@@ -69,7 +72,8 @@ def test_reveal_title_is_escaped(renderer: Renderer) -> None:
 def test_sanitize_keeps_the_allowed_structure() -> None:
     html = '<a class="cite evil" href="#ref-a" onclick="x">A</a>'
     assert sanitize(html) == (
-        '<a class="cite" href="#ref-a" rel="noopener noreferrer">A</a>')
+        '<a class="cite" href="#ref-a" rel="noopener noreferrer">A</a>'
+    )
 
 
 def test_citations_become_links(renderer: Renderer) -> None:
@@ -87,9 +91,13 @@ def test_citations_become_links(renderer: Renderer) -> None:
 
 @pytest.mark.parametrize(
     ("key", "label"),
-    [("carter-2007", "Carter 2007"), ("sue-capodilupo-2007", "Sue & Capodilupo 2007"),
-     ("sue-etal-2007", "Sue et al. 2007"), ("a-b-c-2001a", "A et al. 2001a"),
-     ("who", "Who")],
+    [
+        ("carter-2007", "Carter 2007"),
+        ("sue-capodilupo-2007", "Sue & Capodilupo 2007"),
+        ("sue-etal-2007", "Sue et al. 2007"),
+        ("a-b-c-2001a", "A et al. 2001a"),
+        ("who", "Who"),
+    ],
 )
 def test_default_labels(key: str, label: str) -> None:
     assert default_label(key) == label

@@ -143,8 +143,9 @@ def found(case: str) -> set[tuple[str, int, str]]:
     return {(p.path.split("/", 1)[1], p.line, p.code) for p in result.problems}
 
 
-@pytest.mark.parametrize(("case", "path", "line", "code"), CASES,
-                         ids=[f"{c[0]}:{c[2]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "path", "line", "code"), CASES, ids=[f"{c[0]}:{c[2]}" for c in CASES]
+)
 def test_rule(case: str, path: str, line: int, code: str) -> None:
     assert (path, line, code) in found(case)
 
@@ -202,17 +203,27 @@ def test_message_format_matches_the_design() -> None:
         ("c3-unknown-reference-type", "C3", 'Did you mean "article"?'),
         ("q14-question-attributes", "Q14", 'Did you mean "objectives"?'),
         ("w-cue-stem-word", "W-CUE", 'word "remark"'),
-        ("w-longest-keyed-option", "W-LONGEST", "2 of 3 single-choice questions "
-         "(67%; at most 35%): one, two"),
-        ("m16-objective-not-assessed", "M16",
-         'objective 3 ("Draft a safety plan") is assessed by no post-test'),
-        ("m15-overclaimed-hours", "M15", "claims 60 minutes, but the content "
-         "takes about 15"),
+        (
+            "w-longest-keyed-option",
+            "W-LONGEST",
+            "2 of 3 single-choice questions (67%; at most 35%): one, two",
+        ),
+        (
+            "m16-objective-not-assessed",
+            "M16",
+            'objective 3 ("Draft a safety plan") is assessed by no post-test',
+        ),
+        (
+            "m15-overclaimed-hours",
+            "M15",
+            "claims 60 minutes, but the content takes about 15",
+        ),
     ],
 )
 def test_suggestions(case: str, code: str, suggestion: str) -> None:
-    messages = [p.message for p in build_catalog(CONTENT / case).problems
-                if p.code == code]
+    messages = [
+        p.message for p in build_catalog(CONTENT / case).problems if p.code == code
+    ]
     assert any(suggestion in m for m in messages), messages
 
 
@@ -233,8 +244,10 @@ def test_cue_rules_stay_quiet_where_there_is_no_cue(
 
 
 def test_coverage_waits_until_a_question_names_objectives() -> None:
-    codes = [p.code for p in build_catalog(
-        CONTENT / "q16-no-question-names-objectives").problems]
+    codes = [
+        p.code
+        for p in build_catalog(CONTENT / "q16-no-question-names-objectives").problems
+    ]
     assert "Q16" in codes and "M16" not in codes
 
 
@@ -245,6 +258,9 @@ def test_doi_none_with_a_reason_is_accepted() -> None:
 
 
 def test_raw_html_allows_less_than_and_code() -> None:
-    lines = {p.line for p in build_catalog(CONTENT / "b4-raw-html").problems
-             if p.code == "B4"}
+    lines = {
+        p.line
+        for p in build_catalog(CONTENT / "b4-raw-html").problems
+        if p.code == "B4"
+    }
     assert lines == {8, 10}

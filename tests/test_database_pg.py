@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, text
 
-from kaptrain.database import _server_closed
 from kaptrain.extensions import db
+from kaptrain.platform.database import _server_closed
 from tests.support.database import PG_URL, pg_admin_engine
 
 pytestmark = pytest.mark.skipif(
@@ -107,7 +107,6 @@ def test_server_closed_detects_a_closed_socket(app: Flask) -> None:
             assert _server_closed(live) is True
         finally:
             raw.invalidate()
-
 
 
 def test_health_answers_at_once_after_its_backend_is_terminated(

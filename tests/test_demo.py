@@ -76,9 +76,7 @@ def test_demo_refuses_a_weak_password(app, runner, monkeypatch):
     assert _counts(app)["users"] == 0
 
 
-def test_demo_enrols_staff_with_a_printed_authenticator_key(
-    app, runner, monkeypatch
-):
+def test_demo_enrols_staff_with_a_printed_authenticator_key(app, runner, monkeypatch):
     """A newcomer reads the key from the output and signs in as the supervisor."""
     import pyotp
 

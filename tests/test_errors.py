@@ -121,7 +121,7 @@ def test_retry_after_never_exceeds_the_window_of_the_limit_hit(app, monkeypatch)
 
     from limits import parse
 
-    from kaptrain import errors
+    from kaptrain.platform import errors
 
     now = 1_000_000.25
     monkeypatch.setattr(time, "time", lambda: now)

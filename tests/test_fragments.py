@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from kaptrain.catalog import content_state
-from kaptrain.learn.fragments import FragmentCache
+from kaptrain.learning.course import content_state
+from kaptrain.web.learn.fragments import FragmentCache
 from tests.support.learn import LESSONS, MODULE_ID
 from tests.support.mfa import sign_in
 

@@ -111,7 +111,7 @@ def test_password_reset(
 ) -> None:
     if token == "real":
         from kaptrain.models import User
-        from kaptrain.resets import issue_reset_link
+        from kaptrain.people.resets import issue_reset_link
 
         with app.app_context():
             token = issue_reset_link(
@@ -128,7 +128,7 @@ def test_register_confirm(
     app: Flask, client: FlaskClient, world: World, data: dict[str, Any], token: str
 ) -> None:
     if token == "real":
-        from kaptrain.registration import _register_serializer
+        from kaptrain.people.registration import _register_serializer
 
         with app.test_request_context():
             token = _register_serializer().dumps(
@@ -157,9 +157,7 @@ def test_second_sign_in_step(
     client: FlaskClient, world: World, data: dict[str, Any], next_: str
 ) -> None:
     """A session that owes its code: the code form and the passkey answer."""
-    client.post(
-        "/login", data={"email": world.supervisor.email, "password": PASSWORD}
-    )
+    client.post("/login", data={"email": world.supervisor.email, "password": PASSWORD})
     ok(client.post(f"/login/mfa?next={quote(next_)}", data=data))
     ok(client.post("/login/mfa/passkey", data={"credential": data.get("code", [])}))
 
@@ -227,8 +225,8 @@ def _open_attempt(app: Flask, user_id: int) -> int:
     """A fresh, unsubmitted post-test attempt (inserted directly, no waiting)."""
     from sqlalchemy import func, select
 
-    from kaptrain.catalog import current_catalog
-    from kaptrain.learn.quizzes import make_layout
+    from kaptrain.learning.course import current_catalog
+    from kaptrain.web.learn.quiz_attempts import make_layout
 
     with app.app_context():
         module = current_catalog().get(MODULE_ID)
@@ -283,7 +281,7 @@ def test_quiz_and_case_start(
 def _open_run(app: Flask, user_id: int, node: str) -> int:
     from sqlalchemy import func, select
 
-    from kaptrain.catalog import current_catalog
+    from kaptrain.learning.course import current_catalog
 
     with app.app_context():
         module = current_catalog().get(MODULE_ID)

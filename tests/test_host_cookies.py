@@ -11,9 +11,9 @@ from flask import Flask
 
 from kaptrain import create_app
 from kaptrain.extensions import db
-from kaptrain.mail import stop_delivery
 from kaptrain.models import User, UserRole
-from kaptrain.passwords import hash_password
+from kaptrain.people.passwords import hash_password
+from kaptrain.platform.mail import stop_delivery
 from tests.support.forms import csrf_token_from
 from tests.support.settings import PASSWORD, TEST_PASSWORD_METHOD
 

@@ -90,9 +90,7 @@ def test_continue_where_you_left_off_points_at_the_next_required_item(
     assert f'href="/modules/{MODULE_ID}/microaggressions"' in page
 
 
-def test_locked_module_page_explains_what_unlocks_it(
-    client: Any, trainee: Any
-) -> None:
+def test_locked_module_page_explains_what_unlocks_it(client: Any, trainee: Any) -> None:
     page = client.get(f"/modules/{SECOND_ID}").get_data(as_text=True)
     assert "This module is locked" in page
     assert "Racial trauma: a complete example module" in page

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
-from kaptrain.learn.quizzes import is_correct
+from kaptrain.learning.course import current_catalog
 from kaptrain.models import QuizAttempt, QuizResponse
+from kaptrain.web.learn.quiz_attempts import is_correct
 from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
@@ -78,7 +78,7 @@ def test_layout_is_stable_within_an_attempt(
 
 
 def test_options_are_shuffled_per_attempt(app: Any, trainee: Any) -> None:
-    from kaptrain.learn.quizzes import make_layout
+    from kaptrain.web.learn.quiz_attempts import make_layout
 
     with app.app_context():
         quiz = current_catalog().get(MODULE_ID).quiz
@@ -290,7 +290,7 @@ def test_pretest_is_scored_without_feedback(
 def test_pretest_is_not_counted_toward_completion(
     app: Any, client: Any, trainee: Any
 ) -> None:
-    from kaptrain.progress import module_progress
+    from kaptrain.learning.progress import module_progress
 
     client.post(f"{QUIZ_URL}/start", data={"kind": "pre"})
     pre = latest_attempt(app, trainee.id, "pre")

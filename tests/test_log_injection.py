@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-FORGED = "x@example.org\n2026-12-04 12:00:00 INFO kaptrain.audit: login actor=1"
+FORGED = "x@example.org\n2026-12-04 12:00:00 INFO kaptrain.people.audit: login actor=1"
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -24,12 +24,10 @@ def test_a_newline_in_the_login_email_does_not_forge_a_log_line(client, caplog):
     assert any("\\n2026-12-04" in m for m in messages)
 
 
-@pytest.mark.parametrize(
-    "control", ["\r", "\n", "\x1b[31m", "\u2028", "\u0085", "\t"]
-)
+@pytest.mark.parametrize("control", ["\r", "\n", "\x1b[31m", "\u2028", "\u0085", "\t"])
 def test_control_characters_are_escaped_in_every_kaptrain_log(app, caplog, control):
     caplog.set_level(logging.INFO)
-    for name in ("kaptrain", "kaptrain.audit", "kaptrain.security"):
+    for name in ("kaptrain", "kaptrain.people.audit", "kaptrain.platform.headers"):
         logging.getLogger(name).info("value=%s end", f"a{control}b")
     for message in _lines(caplog):
         assert control not in message
@@ -37,7 +35,7 @@ def test_control_characters_are_escaped_in_every_kaptrain_log(app, caplog, contr
 
 
 def test_escaping_is_reversible_and_leaves_plain_text_alone():
-    from kaptrain.logsafe import escape
+    from kaptrain.platform.logsafe import escape
 
     assert escape("plain text, ünïcödé") == "plain text, ünïcödé"
     assert escape("a\nb") == "a\\nb"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from kaptrain.security import MAX_URL_BYTES
+from kaptrain.platform.headers import MAX_URL_BYTES
 
 
 def _url_of_length(length: int) -> str:

@@ -14,9 +14,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from kaptrain.config import ConfigError, load_config
 from kaptrain.extensions import db
-from kaptrain.mail import (
+from kaptrain.models import OutboxMessage
+from kaptrain.platform.config import ConfigError, load_config
+from kaptrain.platform.mail import (
     SMTPSettings,
     backoff_seconds,
     deliver_due,
@@ -24,7 +25,6 @@ from kaptrain.mail import (
     send_mail,
     stop_delivery,
 )
-from kaptrain.models import OutboxMessage
 
 
 def _rows(app: Flask) -> list[OutboxMessage]:

@@ -166,7 +166,7 @@ def test_a_second_invitation_while_one_waits_sends_nothing_new(
     )
     assert "already has an invitation" in response.get_data(as_text=True)
     mailbox.wait_for(1)
-    from kaptrain.mail import stop_delivery
+    from kaptrain.platform.mail import stop_delivery
 
     stop_delivery(app)
     assert len(mailbox) == 1

@@ -112,8 +112,8 @@ def test_a_wrong_enrolment_code_keeps_the_same_secret(app, client, make_user):
 
 def test_enrolling_twice_keeps_one_credential(app, client, make_user):
     """A double submission is sent on; a true race meets the primary key."""
-    from kaptrain import mfa
-    from kaptrain.accounts import AccountError
+    from kaptrain.people import mfa
+    from kaptrain.people.accounts import AccountError
 
     user = make_user("supervisor", mfa=False)
     _password_step(client, user)
@@ -141,9 +141,7 @@ def test_an_enrolled_account_must_enter_a_code(app, client, make_user):
     user = make_user("supervisor")
     response = _password_step(client, user)
     assert needs_code(response)
-    assert client.get("/supervise/cohorts").headers["Location"].startswith(
-        "/login/mfa"
-    )
+    assert client.get("/supervise/cohorts").headers["Location"].startswith("/login/mfa")
     pass_code(client, user.totp_secret, response.headers["Location"])
     assert client.get("/supervise/cohorts").status_code == 200
     assert [e.detail for e in _events(app, "mfa_passed")] == ["totp"]
@@ -301,7 +299,7 @@ def test_the_header_shows_no_navigation_to_a_pending_session(client, make_user):
     [{"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}],
 )
 def test_wrong_codes_are_rate_limited_per_account(app, make_user):
-    from kaptrain.auth.views import MFA_LIMIT
+    from kaptrain.web.auth.views import MFA_LIMIT
 
     user = make_user("supervisor")
     allowed = int(MFA_LIMIT.split()[0])
@@ -399,9 +397,7 @@ def test_role_changes_need_a_recent_confirmation(app, client, make_user, login):
     assert _roles(app, target.id) == {"trainee"}
     assert client.get(url).status_code == 200  # looking needs no confirmation
 
-    wrong = client.post(
-        "/account/confirm", data={"password": "not-it-123", "code": ""}
-    )
+    wrong = client.post("/account/confirm", data={"password": "not-it-123", "code": ""})
     assert wrong.status_code == 400
     no_code = client.post("/account/confirm", data={"password": PASSWORD})
     assert "Enter the 6-digit code" in no_code.get_data(as_text=True)
@@ -491,21 +487,19 @@ def test_mfa_failed_shows_on_the_audit_page(app, make_user, login, client):
 
 
 def test_the_data_export_lists_second_factors_without_secrets(app, make_user):
-    from kaptrain import privacy
+    from kaptrain.people import privacy
 
     user = make_user("supervisor")
     with app.app_context():
         data = privacy.export_user_data(user.id)
         text = str(data)
         secret = db.session.get(TotpCredential, user.id).secret
-    assert [row["method"] for row in data["two_step_sign_in"]] == [
-        "authenticator app"
-    ]
+    assert [row["method"] for row in data["two_step_sign_in"]] == ["authenticator app"]
     assert secret not in text
 
 
 def test_own_mfa_changes_need_a_recent_confirmation(app, client, make_user, login):
-    from kaptrain import mfa
+    from kaptrain.people import mfa
 
     user = make_user("supervisor")
     login(user)

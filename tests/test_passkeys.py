@@ -102,9 +102,12 @@ def test_junk_instead_of_a_passkey_answer_is_a_sentence_not_a_500(
 ):
     user = make_user("supervisor")
     login(user)
-    assert client.post(
-        "/account/mfa/passkeys", data={"credential": credential}
-    ).status_code == 302
+    assert (
+        client.post(
+            "/account/mfa/passkeys", data={"credential": credential}
+        ).status_code
+        == 302
+    )
     other = app.test_client()
     _password_step(other, user)
     other.post("/login/mfa/passkey/options")

@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from kaptrain.auth.views import RESET_LINK_GETS
 from kaptrain.extensions import db
-from kaptrain.mail import stop_delivery
 from kaptrain.models import AuditEvent, PasswordResetLink
+from kaptrain.platform.mail import stop_delivery
+from kaptrain.web.auth.views import RESET_LINK_GETS
 from tests.support.settings import PASSWORD
 
 pytestmark = pytest.mark.content(None)

@@ -6,7 +6,7 @@ import pytest
 
 from kaptrain.extensions import db
 from kaptrain.models import User
-from kaptrain.passwords import (
+from kaptrain.people.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
     hash_password,
@@ -85,7 +85,7 @@ def test_hash_uses_the_configured_scrypt_method(app):
 
 
 def test_default_method_is_scrypt_n_2_17():
-    from kaptrain.config import DEFAULT_PASSWORD_METHOD
+    from kaptrain.platform.config import DEFAULT_PASSWORD_METHOD
 
     assert DEFAULT_PASSWORD_METHOD == "scrypt:131072:8:1"
 

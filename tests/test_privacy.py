@@ -18,7 +18,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import JSON, String, Text, func, select, text
 
-from kaptrain import audit, privacy
 from kaptrain.extensions import db
 from kaptrain.models import (
     AuditEvent,
@@ -39,6 +38,7 @@ from kaptrain.models import (
     cohort_supervisors,
     utcnow,
 )
+from kaptrain.people import audit, privacy
 from tests.support.database import database_backend
 from tests.support.settings import PASSWORD
 

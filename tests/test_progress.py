@@ -10,9 +10,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-import kaptrain.progress.queries as progress_module
-from kaptrain.catalog import current_catalog
+import kaptrain.learning.progress.queries as progress_module
 from kaptrain.extensions import db
+from kaptrain.learning.course import current_catalog
+from kaptrain.learning.progress import (
+    UNTOUCHED,
+    ModuleProgress,
+    module_progress,
+    progress_for,
+    progress_overview,
+    total_ce_hours,
+)
 from kaptrain.models import (
     Certificate,
     EvaluationResponse,
@@ -21,14 +29,6 @@ from kaptrain.models import (
     User,
     VignetteRun,
     utcnow,
-)
-from kaptrain.progress import (
-    UNTOUCHED,
-    ModuleProgress,
-    module_progress,
-    progress_for,
-    progress_overview,
-    total_ce_hours,
 )
 from tests.support.learn import MODULE_ID
 
@@ -49,22 +49,36 @@ def _add_everything(user_id: int, module: Any, *, certify: bool = True) -> None:
     for lesson in module.lessons:
         db.session.add(
             ItemProgress(
-                user_id=user_id, item_id=lesson.id, status="done",
-                completed_at=now, **common,
+                user_id=user_id,
+                item_id=lesson.id,
+                status="done",
+                completed_at=now,
+                **common,
             )
         )
     db.session.add(
         QuizAttempt(
-            user_id=user_id, quiz_id=module.quiz.id, kind="pre", number=1,
-            submitted_at=now, score=50.0, passed=False, **common,
+            user_id=user_id,
+            quiz_id=module.quiz.id,
+            kind="pre",
+            number=1,
+            submitted_at=now,
+            score=50.0,
+            passed=False,
+            **common,
         )
     )
     for number, (score, passed) in enumerate([(40.0, False), (90.0, True)], 1):
         db.session.add(
             QuizAttempt(
-                user_id=user_id, quiz_id=module.quiz.id, kind="post", number=number,
-                submitted_at=now + dt.timedelta(minutes=number), score=score,
-                passed=passed, **common,
+                user_id=user_id,
+                quiz_id=module.quiz.id,
+                kind="post",
+                number=number,
+                submitted_at=now + dt.timedelta(minutes=number),
+                score=score,
+                passed=passed,
+                **common,
             )
         )
     # An unsubmitted attempt does not count.
@@ -75,8 +89,13 @@ def _add_everything(user_id: int, module: Any, *, certify: bool = True) -> None:
     )
     db.session.add(
         VignetteRun(
-            user_id=user_id, vignette_id=module.vignettes[0].id, number=1,
-            current_node="close", finished_at=now, ending_id="close", **common,
+            user_id=user_id,
+            vignette_id=module.vignettes[0].id,
+            number=1,
+            current_node="close",
+            finished_at=now,
+            ending_id="close",
+            **common,
         )
     )
     db.session.add(
@@ -87,9 +106,14 @@ def _add_everything(user_id: int, module: Any, *, certify: bool = True) -> None:
     if certify:
         db.session.add(
             Certificate(
-                code=f"KT-TEST-{user_id:04d}", user_id=user_id, module_id=module.id,
-                module_version=module.version, module_title=module.title,
-                trainee_name="X", ce_hours=module.ce_hours, provider_name="P",
+                code=f"KT-TEST-{user_id:04d}",
+                user_id=user_id,
+                module_id=module.id,
+                module_version=module.version,
+                module_title=module.title,
+                trainee_name="X",
+                ce_hours=module.ce_hours,
+                provider_name="P",
                 completed_at=now,
             )
         )
@@ -150,8 +174,13 @@ def test_skipped_pretest_is_reported(app: Flask, make_user: Any) -> None:
         module = current_catalog().get(MODULE_ID)
         db.session.add(
             QuizAttempt(
-                user_id=user.id, quiz_id=module.quiz.id, kind="pre", number=1,
-                skipped=True, submitted_at=utcnow(), **_common(module),
+                user_id=user.id,
+                quiz_id=module.quiz.id,
+                kind="pre",
+                number=1,
+                skipped=True,
+                submitted_at=utcnow(),
+                **_common(module),
             )
         )
         db.session.commit()
@@ -166,8 +195,12 @@ def test_records_of_unknown_modules_are_ignored(app: Flask, make_user: Any) -> N
     with app.app_context():
         db.session.add(
             ItemProgress(
-                user_id=user.id, module_id="gone-module", item_id="x", status="done",
-                module_version="1", content_hash="h",
+                user_id=user.id,
+                module_id="gone-module",
+                item_id="x",
+                status="done",
+                module_version="1",
+                content_hash="h",
             )
         )
         db.session.commit()
@@ -229,12 +262,26 @@ def test_query_count_does_not_grow_with_users(app: Flask, make_user: Any) -> Non
 def test_total_ce_hours(hours: list[str], expected: str) -> None:
     progress = [
         ModuleProgress(
-            user_id=1, module_id=f"m{n}", status="completed", lessons_done=0,
-            lessons_total=0, vignettes_done=0, vignettes_total=0,
-            done_item_ids=frozenset(), pretest_score=None, pretest_skipped=False,
-            best_post_score=None, post_attempts=0, passed=False, passed_at=None,
-            evaluation_done=False, certificate_code=None, completed_at=None,
-            ce_hours_earned=Decimal(h), last_activity=None, first_activity=None,
+            user_id=1,
+            module_id=f"m{n}",
+            status="completed",
+            lessons_done=0,
+            lessons_total=0,
+            vignettes_done=0,
+            vignettes_total=0,
+            done_item_ids=frozenset(),
+            pretest_score=None,
+            pretest_skipped=False,
+            best_post_score=None,
+            post_attempts=0,
+            passed=False,
+            passed_at=None,
+            evaluation_done=False,
+            certificate_code=None,
+            completed_at=None,
+            ce_hours_earned=Decimal(h),
+            last_activity=None,
+            first_activity=None,
         )
         for n, h in enumerate(hours)
     ]

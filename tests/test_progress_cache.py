@@ -11,11 +11,11 @@ import pytest
 from flask import Flask
 
 from kaptrain import create_app
-from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
+from kaptrain.learning.course import current_catalog
+from kaptrain.learning.progress import progress_for
+from kaptrain.learning.progress_cache import ProgressCache, progress_cache
 from kaptrain.models import User
-from kaptrain.progress import progress_for
-from kaptrain.progress_cache import ProgressCache, progress_cache
 from tests.support.learn import (
     LESSONS,
     MODULE_ID,

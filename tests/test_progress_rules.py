@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from flask import Flask, render_template_string
 
-from kaptrain.progress import rules
-from kaptrain.progress.rules import ModuleProgress
+from kaptrain.learning.progress import rules
+from kaptrain.learning.progress.rules import ModuleProgress
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def test_item_state() -> None:
 
 
 def test_status_words_reach_templates_through_one_filter() -> None:
-    from kaptrain.progress import init_progress_words
+    from kaptrain.learning.progress import init_progress_words
 
     app = Flask(__name__)
     init_progress_words(app)

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
+from kaptrain.learning.course import current_catalog
 from kaptrain.models import (
     Certificate,
     EvaluationResponse,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kaptrain.auth.views import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, PER_ADDRESS
+from kaptrain.web.auth.views import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, PER_ADDRESS
 from tests.support.settings import PASSWORD
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -54,7 +54,7 @@ def app_config(request, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-un
     if request.param == "memory":
         config["RATELIMIT_STORAGE_URI"] = "memory://"
     elif request.param == "sqlite":
-        from kaptrain.ratelimit_storage import storage_uri
+        from kaptrain.platform.ratelimit_storage import storage_uri
 
         config["RATELIMIT_STORAGE_URI"] = storage_uri(tmp_path / "ratelimits.db")
     else:

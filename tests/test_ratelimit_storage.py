@@ -20,8 +20,8 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from kaptrain.auth.views import PER_ADDRESS
-from kaptrain.ratelimit_storage import SQLiteRateLimitStorage, storage_uri
+from kaptrain.platform.ratelimit_storage import SQLiteRateLimitStorage, storage_uri
+from kaptrain.web.auth.views import PER_ADDRESS
 
 
 def _storage(tmp_path: Path) -> SQLiteRateLimitStorage:

@@ -93,8 +93,8 @@ def test_a_rejected_csrf_token_is_recorded(app, client, make_user, login):
     indirect=True,
 )
 def test_a_rate_limit_hit_is_recorded_once_per_minute(app, client):
-    from kaptrain.auth.views import PER_ADDRESS
     from kaptrain.extensions import limiter
+    from kaptrain.web.auth.views import PER_ADDRESS
 
     limiter.reset()
     allowed = int(PER_ADDRESS.split()[0])
@@ -128,9 +128,7 @@ def test_a_flood_of_refusals_writes_few_events(app, client, make_user, login):
     assert len(details) == 20
 
 
-def test_a_sign_in_from_a_new_browser_is_recorded_and_mailed(
-    app, make_user, mailbox
-):
+def test_a_sign_in_from_a_new_browser_is_recorded_and_mailed(app, make_user, mailbox):
     user = make_user(name="Ada Lovelace")
     browser = app.test_client()
     browser.environ_base.update(

@@ -11,7 +11,7 @@ from sqlalchemy import event, select, update
 
 from kaptrain.extensions import db
 from kaptrain.models import LoginSession, utcnow
-from kaptrain.sessions import describe_device, public_id
+from kaptrain.people.sessions import describe_device, public_id
 from tests.support.forms import csrf_token_from
 from tests.support.mfa import needs_code, pass_code
 from tests.support.settings import PASSWORD
@@ -63,9 +63,7 @@ def _last_seen(app, user) -> list[dt.datetime]:  # type: ignore[no-untyped-def]
     with app.app_context():
         return list(
             db.session.scalars(
-                select(LoginSession.last_seen_at).where(
-                    LoginSession.user_id == user.id
-                )
+                select(LoginSession.last_seen_at).where(LoginSession.user_id == user.id)
             )
         )
 
@@ -102,9 +100,7 @@ def test_trainee_sessions_end_after_two_idle_hours(app, make_user):
     assert not _signed_in(client)
 
 
-def test_a_trainees_keep_me_signed_in_has_no_idle_limit_but_staff_do(
-    app, make_user
-):
+def test_a_trainees_keep_me_signed_in_has_no_idle_limit_but_staff_do(app, make_user):
     trainee, staff = make_user(), make_user("supervisor")
     trainee_client = _sign_in(app, trainee, remember="y")
     staff_client = _sign_in(app, staff, remember="y")
@@ -132,7 +128,7 @@ def test_the_idle_limit_is_configurable(app, make_user, minutes_ok, minutes_out)
 
 
 def test_idle_limit_settings_are_read_from_the_environment(monkeypatch, tmp_path):
-    from kaptrain.config import ConfigError, load_config
+    from kaptrain.platform.config import ConfigError, load_config
 
     monkeypatch.setenv("KAPTRAIN_IDLE_MINUTES_STAFF", "15")
     monkeypatch.setenv("KAPTRAIN_IDLE_MINUTES_TRAINEE", "45")

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
 from kaptrain.extensions import db
+from kaptrain.learning.progress import queries as progress
 from kaptrain.models import AuditEvent, Certificate, CohortMember, User, UserRole
-from kaptrain.progress import queries as progress
-from kaptrain.supervise import exports
-from kaptrain.supervise.exports import ATTEMPT_COLUMNS, PROGRESS_COLUMNS, cell
+from kaptrain.web.supervise import exports
+from kaptrain.web.supervise.exports import ATTEMPT_COLUMNS, PROGRESS_COLUMNS, cell
 from tests import test_supervise_support as support
 from tests.test_supervise_support import SECRET, World, count_queries
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import AuditEvent, JournalComment, JournalEntry, User
-from kaptrain.supervise import dashboard
+from kaptrain.web.supervise import dashboard
 from tests import test_supervise_support as support
 from tests.test_supervise_support import SECRET, SHARED, T0, World, add_attempt
 

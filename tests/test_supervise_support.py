@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
+from kaptrain.learning.course import current_catalog
 from kaptrain.models import (
     Certificate,
     Cohort,

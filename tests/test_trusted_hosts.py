@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from kaptrain import create_app
-from kaptrain.catalog import current_catalog
-from kaptrain.config import ConfigError, load_config
 from kaptrain.extensions import db
+from kaptrain.learning.course import current_catalog
 from kaptrain.models import Certificate, utcnow
-from kaptrain.urls import absolute_url
+from kaptrain.platform.config import ConfigError, load_config
+from kaptrain.platform.urls import absolute_url
 from tests.support.learn import MODULE_ID, fixture_config
 
 BASE = "https://training.example.org"

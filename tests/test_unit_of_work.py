@@ -10,18 +10,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from kaptrain.catalog import current_catalog
 from kaptrain.extensions import db
-from kaptrain.learn import quizzes, records
 from kaptrain.learning import unit_of_work
+from kaptrain.learning.course import current_catalog
 from kaptrain.learning.unit_of_work import LearnerEvent, subscribe, unsubscribe
 from kaptrain.models import ItemProgress, User
-from tests.learn_support import MODULE_ID, fixture_config
+from kaptrain.web.learn import quiz_attempts as quizzes
+from kaptrain.web.learn import records
+from tests.support.learn import MODULE_ID
 
-
-@pytest.fixture
-def app_config(tmp_path: Any) -> dict[str, Any]:
-    return fixture_config(tmp_path)
+pytestmark = pytest.mark.content("complete-module")
 
 
 @pytest.fixture

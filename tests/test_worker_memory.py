@@ -19,7 +19,7 @@ def test_app_start_leaves_heavy_libraries_unloaded(tmp_path: Path) -> None:
         "client = app.test_client()\n"
         "assert client.get('/login').status_code == 200\n"
         "print(sorted(m for m in ('zxcvbn', 'fpdf', 'PIL') if m in sys.modules))\n"
-        "from kaptrain.passwords import password_problem\n"
+        "from kaptrain.people.passwords import password_problem\n"
         "password_problem('correct horse battery staple')\n"
         "print('zxcvbn' in sys.modules)\n"
     )

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from kaptrain.extensions import db, limiter
-from kaptrain.learn.certificate_views import VERIFY_LIMIT
 from kaptrain.models import AuditEvent, JournalEntry
-from kaptrain.throttle import JOURNAL_WRITES
+from kaptrain.platform.throttle import JOURNAL_WRITES
+from kaptrain.web.learn.certificate_views import VERIFY_LIMIT
 from tests.support.learn import MODULE_ID, fixture_config
 from tests.support.settings import PASSWORD
 

@@ -5,8 +5,13 @@ implementation and the arithmetic is tested without an app. ``queries`` is the
 thin layer that loads the records in a fixed number of SQL queries.
 """
 
-from .gain import GainSummary, PairedScore, knowledge_gain, normalised_gain
-from .items import (
+from kaptrain.analytics.gain import (
+    GainSummary,
+    PairedScore,
+    knowledge_gain,
+    normalised_gain,
+)
+from kaptrain.analytics.items import (
     MIN_STABLE_RESPONDENTS,
     AttemptRecord,
     ItemSpec,

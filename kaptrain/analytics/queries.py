@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from ..extensions import db
-from ..models import QuizAttempt, QuizResponse
-from .items import AttemptRecord
+from kaptrain.analytics.items import AttemptRecord
+from kaptrain.extensions import db
+from kaptrain.models import QuizAttempt, QuizResponse
 
 POST = "post"
 PRE = "pre"

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from ..content import Module, Question, Quiz
-from .items import ItemSpec, QuizStats, analyse_quiz
-from .queries import QuizVersion, load_attempts, quiz_versions
+from kaptrain.analytics.items import ItemSpec, QuizStats, analyse_quiz
+from kaptrain.analytics.queries import QuizVersion, load_attempts, quiz_versions
+from kaptrain.content import Module, Question, Quiz
 
 FIRST = "first"
 ALL = "all"

@@ -45,10 +45,10 @@ checked directory) and ``CODES``.
 Item identity is the front-matter ``id``; file names only order the folder.
 """
 
-from .cache import RenderCache
-from .catalog import build_catalog, tree_fingerprint
-from .check import run_check
-from .model import (
+from kaptrain.content.cache import RenderCache
+from kaptrain.content.catalog import build_catalog, tree_fingerprint
+from kaptrain.content.check import run_check
+from kaptrain.content.model import (
     BrokenModule,
     BuildResult,
     Catalog,
@@ -65,10 +65,10 @@ from .model import (
     Reference,
     Vignette,
 )
-from .preview import Preview, PreviewItem, preview_module
-from .problems import CODES, Problem
-from .reader import MAX_BYTES
-from .render import Links, Renderer, sanitize
+from kaptrain.content.preview import Preview, PreviewItem, preview_module
+from kaptrain.content.problems import CODES, Problem
+from kaptrain.content.reader import MAX_BYTES
+from kaptrain.content.render import Links, Renderer, sanitize
 
 __all__ = [
     "CODES",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .check import run_check
+from kaptrain.content.check import run_check
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from .blocks import Block, Line, join
-from .items import ItemDraft
-from .model import (
+from kaptrain.content.blocks import Block, Line, join
+from kaptrain.content.items import ItemDraft
+from kaptrain.content.model import (
     Choice,
     Evaluation,
     Item,
@@ -19,10 +19,10 @@ from .model import (
     Reference,
     Vignette,
 )
-from .modules import ModuleDraft
-from .quizzes import QuestionDraft
-from .references import format_reference
-from .render import Context, Renderer, callout_source, default_label
+from kaptrain.content.modules import ModuleDraft
+from kaptrain.content.quizzes import QuestionDraft
+from kaptrain.content.references import format_reference
+from kaptrain.content.render import Context, Renderer, callout_source, default_label
 
 
 def _cited(item: ItemDraft) -> tuple[str, ...]:

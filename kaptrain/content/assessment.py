@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .blocks import Line
-from .items import ItemDraft
-from .problems import Problems
-from .quizzes import QuestionDraft
+from kaptrain.content.blocks import Line
+from kaptrain.content.items import ItemDraft
+from kaptrain.content.problems import Problems
+from kaptrain.content.quizzes import QuestionDraft
 
 #: Share of single-choice items whose keyed option may be the longest before
 #: W-LONGEST warns. With three or four options chance alone gives 25-33%.
@@ -168,9 +168,7 @@ def _first_in(text: str, folded: set[str]) -> str:
     return next((w for w in _WORD.findall(text) if fold(w) in folded), "")
 
 
-def check_quiz(
-    quiz: ItemDraft, objectives: int | None, out: Problems
-) -> QuizFigures:
+def check_quiz(quiz: ItemDraft, objectives: int | None, out: Problems) -> QuizFigures:
     """Every post-test rule for the module's quiz; returns what it measured.
 
     ``objectives`` is the number of module objectives (None when module.md did

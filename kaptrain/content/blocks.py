@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .problems import Problems, did_you_mean
+from kaptrain.content.problems import Problems, did_you_mean
 
 Line = tuple[int, str]
 

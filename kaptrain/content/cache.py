@@ -26,8 +26,8 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .model import Module
-from .render import Links
+from kaptrain.content.model import Module
+from kaptrain.content.render import Links
 
 log = logging.getLogger(__name__)
 

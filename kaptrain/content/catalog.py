@@ -8,12 +8,18 @@ from collections import deque
 from pathlib import Path
 from types import MappingProxyType
 
-from .cache import RenderCache
-from .model import BrokenModule, BuildResult, Catalog, Module
-from .modules import ModuleDraft, load_module
-from .pipeline import PARALLEL_MIN_MODULES, Job, quick_hash, run_jobs, worker_count
-from .problems import Problem, Problems, did_you_mean
-from .render import Links
+from kaptrain.content.cache import RenderCache
+from kaptrain.content.model import BrokenModule, BuildResult, Catalog, Module
+from kaptrain.content.modules import ModuleDraft, load_module
+from kaptrain.content.pipeline import (
+    PARALLEL_MIN_MODULES,
+    Job,
+    quick_hash,
+    run_jobs,
+    worker_count,
+)
+from kaptrain.content.problems import Problem, Problems, did_you_mean
+from kaptrain.content.render import Links
 
 
 def module_folders(modules_dir: Path) -> list[Path]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal, TextIO
 
-from .catalog import check_drafts
+from kaptrain.content.catalog import check_drafts
 
 
 def _plural(count: int, word: str) -> str:

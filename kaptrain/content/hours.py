@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .blocks import Line
-from .items import ItemDraft
+from kaptrain.content.blocks import Line
+from kaptrain.content.items import ItemDraft
 
 #: Brysbaert (2019), J. Mem. Lang. 109, 104047, doi:10.1016/j.jml.2019.104047:
 #: 190 studies, adult silent reading of English non-fiction averages 238 wpm.

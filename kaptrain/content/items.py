@@ -6,12 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .blocks import Block, Line, Scan, Split, nonblank, scan_prose, split_blocks
-from .problems import Problems
-from .quizzes import QuestionDraft, check_question, parse_question
-from .reader import MetaValue, SourceFile, read_source
-from .schema import SLUG, convert, detect_kind, meta_line
-from .vignettes import NodeDraft, check_graph, parse_node
+from kaptrain.content.blocks import (
+    Block,
+    Line,
+    Scan,
+    Split,
+    nonblank,
+    scan_prose,
+    split_blocks,
+)
+from kaptrain.content.problems import Problems
+from kaptrain.content.quizzes import QuestionDraft, check_question, parse_question
+from kaptrain.content.reader import MetaValue, SourceFile, read_source
+from kaptrain.content.schema import SLUG, convert, detect_kind, meta_line
+from kaptrain.content.vignettes import NodeDraft, check_graph, parse_node
 
 CALLOUTS = ("note", "tip", "caution", "reveal", "content-note")
 BLOCKS: dict[str, tuple[str, ...]] = {

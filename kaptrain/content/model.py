@@ -9,7 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from .problems import Problem
+from kaptrain.content.problems import Problem
 
 
 def _rebuild(cls: type, values: dict[str, object]) -> object:

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from .assessment import QuizFigures, check_coverage, check_quiz
-from .hours import HoursEstimate, estimate
-from .items import ItemDraft, read_item
-from .model import ModuleFigures
-from .problems import Problem, Problems, did_you_mean
-from .references import LOCATED, RefDraft, read_references
+from kaptrain.content.assessment import QuizFigures, check_coverage, check_quiz
+from kaptrain.content.hours import HoursEstimate, estimate
+from kaptrain.content.items import ItemDraft, read_item
+from kaptrain.content.model import ModuleFigures
+from kaptrain.content.problems import Problem, Problems, did_you_mean
+from kaptrain.content.references import LOCATED, RefDraft, read_references
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _ALLOWED_SCHEMES = ("http", "https", "mailto")

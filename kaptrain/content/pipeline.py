@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
-from .assemble import assemble
-from .blocks import Scan
-from .cache import RenderCache
-from .model import Module
-from .modules import ModuleDraft, _hash, list_files, load_module
-from .render import Links, Renderer
+from kaptrain.content.assemble import assemble
+from kaptrain.content.blocks import Scan
+from kaptrain.content.cache import RenderCache
+from kaptrain.content.model import Module
+from kaptrain.content.modules import ModuleDraft, _hash, list_files, load_module
+from kaptrain.content.render import Links, Renderer
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assemble import module_context, render_document, render_item, render_references
-from .items import ItemDraft
-from .model import Item, ModuleFigures, Reference
-from .modules import ModuleDraft, load_module
-from .problems import Problem
-from .render import Links, Renderer
+from kaptrain.content.assemble import (
+    module_context,
+    render_document,
+    render_item,
+    render_references,
+)
+from kaptrain.content.items import ItemDraft
+from kaptrain.content.model import Item, ModuleFigures, Reference
+from kaptrain.content.modules import ModuleDraft, load_module
+from kaptrain.content.problems import Problem
+from kaptrain.content.render import Links, Renderer
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .blocks import Block, Line
-from .problems import Problems, did_you_mean
-from .schema import SLUG
+from kaptrain.content.blocks import Block, Line
+from kaptrain.content.problems import Problems, did_you_mean
+from kaptrain.content.schema import SLUG
 
 TYPES = ("single", "multiple", "true-false", "order")
 #: Cognitive level of an item; ``apply`` is a short clinical scenario, then a
@@ -84,7 +84,7 @@ def parse_question(block: Block, out: Problems) -> QuestionDraft | None:
             out.error(
                 number,
                 "Q14",
-                f':{name}: is given twice (first on line {seen[name]}); keep one',
+                f":{name}: is given twice (first on line {seen[name]}); keep one",
             )
             ok = False
             continue
@@ -123,7 +123,7 @@ def _objectives(q: QuestionDraft, number: int, value: str, out: Problems) -> boo
         out.error(
             number,
             "Q14",
-            f':objectives: must list objective numbers from module.md, '
+            f":objectives: must list objective numbers from module.md, "
             f'separated by commas, like ":objectives: 2, 4"; got "{value}"',
         )
         return False

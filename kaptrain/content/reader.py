@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .problems import Problems
+from kaptrain.content.problems import Problems
 
 #: Content files above this size are refused. Real lessons are a few kilobytes;
 #: a huge file is almost always a pasted export or a mistake.

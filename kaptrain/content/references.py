@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from .problems import Problems, did_you_mean
-from .reader import YAML_LOADER, decode, read_bytes
-from .schema import SLUG
+from kaptrain.content.problems import Problems, did_you_mean
+from kaptrain.content.reader import YAML_LOADER, decode, read_bytes
+from kaptrain.content.schema import SLUG
 
 TYPES = ("article", "book", "chapter", "report", "label", "guideline", "web")
 #: Types that name an organisation's document, found at a stable address.
@@ -148,8 +148,10 @@ def _title_and_source(ref: RefDraft) -> tuple[str, list[str]]:
             heading += f" ({escape_markdown(ref.edition)} ed.)"
         heading += "" if title.endswith(("?", "!")) else "."
     # APA omits the publisher when it is also the author.
-    if ref.publisher and ref.publisher != ref.authors and (
-        ref.authors or kind == "book"
+    if (
+        ref.publisher
+        and ref.publisher != ref.authors
+        and (ref.authors or kind == "book")
     ):
         rest.append(_sentence(ref.publisher))
     return heading, rest

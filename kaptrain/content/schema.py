@@ -7,8 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .problems import Problems, did_you_mean
-from .reader import MetaValue
+from kaptrain.content.problems import Problems, did_you_mean
+from kaptrain.content.reader import MetaValue
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WHOLE = re.compile(r"^[0-9]+$")

@@ -6,9 +6,9 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from .blocks import Block, Line
-from .problems import Problems, did_you_mean
-from .schema import SLUG
+from kaptrain.content.blocks import Block, Line
+from kaptrain.content.problems import Problems, did_you_mean
+from kaptrain.content.schema import SLUG
 
 RATINGS = ("best", "ok", "avoid")
 _RATING_GUESS = {

@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..certificates import issue_certificate_if_complete
-from ..content import Module
-from ..extensions import db
-from ..models import Certificate, User, utcnow
-from ..progress_cache import records_changed
+from kaptrain.content import Module
+from kaptrain.extensions import db
+from kaptrain.learning.certificates import issue_certificate_if_complete
+from kaptrain.learning.progress_cache import records_changed
+from kaptrain.models import Certificate, User, utcnow
 
 log = logging.getLogger(__name__)
 

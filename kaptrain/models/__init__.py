@@ -1,7 +1,7 @@
 """The database models. Import them from here: ``from kaptrain.models import User``."""
 
-from .base import UTCDateTime, utcnow
-from .learning import (
+from kaptrain.models.base import UTCDateTime, utcnow
+from kaptrain.models.learning import (
     COMMENT_MAX,
     JOURNAL_MAX,
     Certificate,
@@ -15,9 +15,9 @@ from .learning import (
     VignetteRun,
     VignetteStep,
 )
-from .mail import SUBJECT_MAX, OutboxMessage
-from .mfa import Passkey, RecoveryCode, TotpCredential
-from .users import (
+from kaptrain.models.mail import SUBJECT_MAX, OutboxMessage
+from kaptrain.models.mfa import Passkey, RecoveryCode, TotpCredential
+from kaptrain.models.users import (
     ADMIN,
     AUTHOR,
     EMAIL_MAX,

@@ -27,8 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from kaptrain.extensions import db
+from kaptrain.models.base import UTCDateTime, utcnow
 
 ID_MAX = 64
 VERSION_MAX = 32

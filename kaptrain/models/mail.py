@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
-from .users import EMAIL_MAX
+from kaptrain.extensions import db
+from kaptrain.models.base import UTCDateTime, utcnow
+from kaptrain.models.users import EMAIL_MAX
 
 SUBJECT_MAX = 200
 

@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from kaptrain.extensions import db
+from kaptrain.models.base import UTCDateTime, utcnow
 
 
 class TotpCredential(db.Model):

@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from kaptrain.extensions import db
+from kaptrain.models.base import UTCDateTime, utcnow
 
 TRAINEE = "trainee"
 SUPERVISOR = "supervisor"
@@ -39,7 +39,24 @@ cohort_supervisors = Table(
 )
 
 
-class User(UserMixin, db.Model):
+class SignedIn(UserMixin):
+    """What every signed-in person answers, whether a ``User`` row or the request's
+    ``SessionUser`` snapshot (``people/accounts.py``): their roles, whether the
+    account is active, and the session token Flask-Login stores. Subclasses
+    provide ``roles`` (a frozenset), ``active`` and ``session_token``."""
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+
+class User(SignedIn, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,12 +68,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Raised by one in the same transaction as every change to this user's
-    #: learner records (``kaptrain.progress.records_changed``). It comes with the
+    #: learner records (``learning/progress_cache.records_changed``). It comes with the
     #: session user on every request, so a worker can keep the user's computed
     #: progress and know, at no extra query, when it is out of date.
-    records_version: Mapped[int] = mapped_column(
-        Integer, default=0, server_default="0"
-    )
+    records_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -75,16 +90,6 @@ class User(UserMixin, db.Model):
     @property
     def roles(self) -> frozenset[str]:
         return frozenset(row.role for row in self.role_rows)
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-    @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive users
-        return self.active
-
-    def get_id(self) -> str | None:
-        return self.session_token
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
@@ -157,9 +162,7 @@ class CohortInvitation(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE")
-    )
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX))
     invited_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -186,9 +189,7 @@ class LoginSession(db.Model):
     #: Last request seen, refreshed at most once a minute (idle timeout).
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: "Keep me signed in": a trainee's remembered session has no idle timeout.
-    remember: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0"
-    )
+    remember: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     #: For the "your sessions" page: the browser's User-Agent and the address
     #: of its latest request (both as the browser sent them, cut to size).
     user_agent: Mapped[str] = mapped_column(
@@ -198,7 +199,7 @@ class LoginSession(db.Model):
     #: When this browser passed the second factor (None: not yet, or not needed).
     mfa_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: When the person last confirmed their password (and code) in this browser,
-    #: for actions that ask again (kaptrain.reauth.reauth_required).
+    #: for actions that ask again (kaptrain.people.reauth.reauth_required).
     reauth_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -224,9 +224,20 @@ class HtmlChecker:
             warnings.warn(message, stacklevel=2)
             return []
         result = subprocess.run(
-            [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json",
-             "--stdout", *sorted(str(p) for p in self.folder.glob("*.html"))],
-            capture_output=True, text=True, check=False, timeout=300,
+            [
+                java,
+                "-jar",
+                str(VNU_JAR),
+                "--errors-only",
+                "--format",
+                "json",
+                "--stdout",
+                *sorted(str(p) for p in self.folder.glob("*.html")),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
         try:
             messages = json.loads(result.stdout or "{}").get("messages", [])

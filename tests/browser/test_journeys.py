@@ -76,9 +76,7 @@ def end_retry_wait(server: LiveServer, email: str) -> None:
 
     app = create_app(base_config(server.database_url))
     with app.app_context():
-        user = db.session.execute(
-            db.select(User).filter_by(email=email)
-        ).scalar_one()
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
         for attempt in db.session.execute(
             db.select(QuizAttempt).filter_by(user_id=user.id)
         ).scalars():

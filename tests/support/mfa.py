@@ -91,7 +91,7 @@ def known_device(client: Any, email: str) -> None:
     """Give ``client`` the cookie of a browser that signed in to ``email`` before,
     so signing in makes no "new sign-in" mail or event (tests of those sign in
     without it)."""
-    from kaptrain.auth.devices import device_cookie
+    from kaptrain.web.auth.devices import device_cookie
 
     with client.application.app_context():
         name, value = device_cookie(email.strip().lower())

@@ -9,7 +9,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT_FIXTURES = ROOT / "tests" / "content"
 PASSWORD = "tidal-lantern-orchard-92"
-# Cheap scrypt parameters for speed; production uses N=2^17 (see kaptrain.config).
+# Cheap scrypt parameters for speed; production uses N=2^17 (platform/config.py).
 TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
 
 

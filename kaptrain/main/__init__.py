@@ -1,7 +1,0 @@
-"""The home page, health check and support page."""
-
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from . import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""A person's own account: download all their data, delete the account."""

@@ -1,0 +1,1 @@
+"""Administration: users and roles, reset links, the audit log."""

@@ -1,0 +1,1 @@
+"""Sign-in, sign-out, registration by cohort invite, password change and reset."""

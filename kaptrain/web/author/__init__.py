@@ -1,0 +1,1 @@
+"""Authors: content health, module preview and item analysis."""

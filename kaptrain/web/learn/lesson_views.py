@@ -1,0 +1,77 @@
+"""Lesson pages: content note, the lesson, previous/next, "Mark as complete"."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from kaptrain.content import Lesson
+from kaptrain.learning.course import current_catalog
+from kaptrain.models import TRAINEE
+from kaptrain.people.access import roles_required
+from kaptrain.people.accounts import current_account
+from kaptrain.web.learn.common import item_or_404
+from kaptrain.web.learn.context import (
+    ModuleContext,
+    locked_redirect,
+    module_context,
+)
+from kaptrain.web.learn.fragments import fragment
+from kaptrain.web.learn.records import complete_lesson
+from kaptrain.web.learn.views import bp
+
+
+def show(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
+    """Render a lesson; a content note comes first, on its own page."""
+    module = context.module
+    done = lesson.id in context.progress.done_item_ids
+    # The note is shown before the material until the lesson is done; "Continue"
+    # and "Skip" are plain links, so reading a lesson never writes anything.
+    if lesson.content_note and not done and request.args.get("note") != "seen":
+        return render_template(
+            "learn/content_note.html",
+            module=module,
+            item=lesson,
+            note=lesson.content_note,
+            continue_url=url_for(
+                "learn.item", module_id=module.id, item_id=lesson.id, note="seen"
+            ),
+            next_item=module.next_item(lesson.id),
+        )
+    next_item = module.next_item(lesson.id)
+    article = fragment(
+        ("lesson", current_catalog().version, module.id, lesson.id, done),
+        lambda: render_template(
+            "learn/_lesson_article.html",
+            module=module,
+            lesson=lesson,
+            done=done,
+            references=[r for r in module.references if r.key in lesson.cited_keys],
+            next_item=next_item,
+        ),
+    )
+    return render_template(
+        "learn/lesson.html",
+        module=module,
+        lesson=lesson,
+        done=done,
+        article=article,
+        prev_item=module.prev_item(lesson.id),
+        next_item=next_item,
+    )
+
+
+@bp.post("/modules/<module_id>/<item_id>/complete")
+@roles_required(TRAINEE)
+def complete(module_id: str, item_id: str) -> ResponseReturnValue:
+    """Mark a lesson complete, then go on to the next item."""
+    context = module_context(module_id)
+    lesson = item_or_404(context.module, item_id, "lesson")
+    if context.locked:
+        return locked_redirect(context)
+    complete_lesson(current_account(), context.module, lesson)
+    flash(f"“{lesson.title}” marked as complete.", "success")
+    following = context.module.next_item(lesson.id)
+    if following is None:
+        return redirect(url_for("learn.module", module_id=module_id))
+    return redirect(url_for("learn.item", module_id=module_id, item_id=following.id))

@@ -1,0 +1,2 @@
+"""Supervisors: cohorts, the cohort dashboard, trainee detail, exports,
+item analysis and knowledge gain."""
