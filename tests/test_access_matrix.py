@@ -1101,8 +1101,8 @@ def test_admin_roles_form_ignores_user_id(shared: World) -> None:
 
 def fresh_open_attempt(w: World) -> int:
     """A started, unsubmitted post-test attempt of A's."""
+    from kaptrain.kinds.quiz.attempts import make_layout
     from kaptrain.learning.course import current_catalog
-    from kaptrain.web.learn.quiz_attempts import make_layout
 
     with w.app.app_context():
         module = current_catalog().get(MODULE_ID)

@@ -225,8 +225,8 @@ def _open_attempt(app: Flask, user_id: int) -> int:
     """A fresh, unsubmitted post-test attempt (inserted directly, no waiting)."""
     from sqlalchemy import func, select
 
+    from kaptrain.kinds.quiz.attempts import make_layout
     from kaptrain.learning.course import current_catalog
-    from kaptrain.web.learn.quiz_attempts import make_layout
 
     with app.app_context():
         module = current_catalog().get(MODULE_ID)

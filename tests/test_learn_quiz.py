@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from kaptrain.extensions import db
+from kaptrain.kinds.quiz.attempts import is_correct
 from kaptrain.learning.course import current_catalog
 from kaptrain.models import QuizAttempt, QuizResponse
-from kaptrain.web.learn.quiz_attempts import is_correct
 from tests.support.learn import (
     MODULE_ID,
     QUIZ_URL,
@@ -78,7 +78,7 @@ def test_layout_is_stable_within_an_attempt(
 
 
 def test_options_are_shuffled_per_attempt(app: Any, trainee: Any) -> None:
-    from kaptrain.web.learn.quiz_attempts import make_layout
+    from kaptrain.kinds.quiz.attempts import make_layout
 
     with app.app_context():
         quiz = current_catalog().get(MODULE_ID).quiz

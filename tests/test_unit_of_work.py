@@ -11,12 +11,14 @@ from flask import Flask
 from sqlalchemy import select
 
 from kaptrain.extensions import db
+from kaptrain.kinds import records
+from kaptrain.kinds.evaluation import service as evaluations
+from kaptrain.kinds.lesson import service as lessons
+from kaptrain.kinds.quiz import attempts as quizzes
 from kaptrain.learning import unit_of_work
 from kaptrain.learning.course import current_catalog
 from kaptrain.learning.unit_of_work import LearnerEvent, subscribe, unsubscribe
 from kaptrain.models import ItemProgress, User
-from kaptrain.web.learn import quiz_attempts as quizzes
-from kaptrain.web.learn import records
 from tests.support.learn import MODULE_ID
 
 pytestmark = pytest.mark.content("complete-module")
@@ -30,9 +32,9 @@ def seen() -> Iterator[list[LearnerEvent]]:
     unsubscribe(events.append)
 
 
-def _evaluation_input(evaluation: Any) -> records.EvaluationInput:
+def _evaluation_input(evaluation: Any) -> evaluations.EvaluationInput:
     form = {f"rating-{rid}": "4" for rid, _ in evaluation.ratings}
-    return records.parse_evaluation(evaluation, form)
+    return evaluations.parse_evaluation(evaluation, form)
 
 
 def test_a_subscriber_sees_each_kind_of_write(
@@ -44,11 +46,11 @@ def test_a_subscriber_sees_each_kind_of_write(
         module = current_catalog().get(MODULE_ID)
         version = user.records_version
         lesson = module.lessons[0]
-        records.complete_lesson(user, module, lesson)
+        lessons.complete_lesson(user, module, lesson)
         quizzes.skip_pretest(user, module)
         quizzes.start_attempt(user, module, quizzes.POST)
         evaluation = module.evaluation
-        records.submit_evaluation(
+        evaluations.submit_evaluation(
             user, module, evaluation, _evaluation_input(evaluation)
         )
         db.session.expire_all()
@@ -79,7 +81,7 @@ def test_a_failing_subscriber_loses_no_write(
         with app.test_request_context():
             user = db.session.get(User, uid)
             module = current_catalog().get(MODULE_ID)
-            records.complete_lesson(user, module, module.lessons[0])
+            lessons.complete_lesson(user, module, module.lessons[0])
             db.session.rollback()  # nothing left uncommitted to lose
             done = db.session.execute(
                 select(ItemProgress.item_id).where(ItemProgress.user_id == uid)

@@ -20,15 +20,8 @@ ROUTE_MODULES: tuple[tuple[str, ...], ...] = (
     ("main.views",),
     ("auth.views",),
     ("account.views", "account.mfa_views"),
-    (
-        "learn.views",
-        "learn.lesson_views",
-        "learn.quiz_views",
-        "learn.vignette_views",
-        "learn.evaluation_views",
-        "learn.journal_views",
-        "learn.certificate_views",
-    ),
+    # The item kinds' routes join learn.views' blueprint there (kinds.page).
+    ("learn.views", "learn.journal_views", "learn.certificate_views"),
     ("supervise.views", "supervise.trainee_views"),
     ("author.views", "author.analysis"),
     ("admin.views",),

@@ -20,13 +20,6 @@ class NavItem:
 
 
 #: What each kind of module item is called on learner and author pages.
-KIND_WORDS = {
-    "lesson": "Lesson",
-    "quiz": "Quiz",
-    "vignette": "Case",
-    "evaluation": "Evaluation",
-}
-
 NAV = (
     NavItem("Modules", "learn.catalog", (TRAINEE,)),
     NavItem("Progress", "learn.progress", (TRAINEE,)),
@@ -102,7 +95,6 @@ def init_navigation(app: Flask) -> None:
     app.extensions["kaptrain_urls"] = {}
     app.jinja_env.globals["url_for"] = cached_url_for
     app.jinja_env.filters["machine_time"] = machine_time
-    app.jinja_env.globals["kind_words"] = KIND_WORDS
 
     @app.context_processor
     def inject() -> dict[str, object]:

@@ -70,9 +70,9 @@ def form_value(html: str, name: str) -> str:
 def attempt_form(app: Any, attempt_id: int, *, correct: bool = True) -> dict[str, Any]:
     """Form data answering every item of an attempt, all right or all wrong."""
     from kaptrain.extensions import db
+    from kaptrain.kinds.quiz.attempts import laid_out
     from kaptrain.learning.course import current_catalog
     from kaptrain.models import QuizAttempt
-    from kaptrain.web.learn.quiz_attempts import laid_out
 
     with app.app_context():
         attempt = db.session.get(QuizAttempt, attempt_id)

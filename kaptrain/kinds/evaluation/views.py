@@ -1,4 +1,5 @@
-"""The course evaluation: ratings 1-5 and comments, submitted once."""
+"""The course evaluation's page (the form, or what was submitted) and its
+action, submitting it once."""
 
 from __future__ import annotations
 
@@ -6,26 +7,21 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Evaluation
-from kaptrain.learning.certificates import certificate_for
-from kaptrain.models import COMMENT_MAX, TRAINEE
-from kaptrain.people.access import roles_required
-from kaptrain.people.accounts import current_account
-from kaptrain.web.learn.common import item_or_404
-from kaptrain.web.learn.context import (
-    ModuleContext,
-    locked_redirect,
-    module_context,
-)
-from kaptrain.web.learn.records import (
+from kaptrain.kinds.base import Action
+from kaptrain.kinds.evaluation.service import (
     EvaluationInput,
     evaluation_response,
     parse_evaluation,
     submit_evaluation,
 )
-from kaptrain.web.learn.views import bp
+from kaptrain.kinds.page import item_view
+from kaptrain.learning.certificates import certificate_for
+from kaptrain.models import COMMENT_MAX
+from kaptrain.people.accounts import current_account
+from kaptrain.web.learn.context import ModuleContext
 
 
-def show(
+def page(
     context: ModuleContext,
     evaluation: Evaluation,
     data: EvaluationInput | None = None,
@@ -45,23 +41,24 @@ def show(
     ), status
 
 
-@bp.post("/modules/<module_id>/<item_id>/evaluation")
-@roles_required(TRAINEE)
-def submit_evaluation_view(module_id: str, item_id: str) -> ResponseReturnValue:
+@item_view("evaluation")
+def submit_evaluation_view(
+    context: ModuleContext, evaluation: Evaluation
+) -> ResponseReturnValue:
     """Submit the course evaluation; errors keep what was entered."""
-    context = module_context(module_id)
-    evaluation = item_or_404(context.module, item_id, "evaluation")
-    if context.locked:
-        return locked_redirect(context)
-    user = current_account()
-    if evaluation_response(user.id, context.module.id) is not None:
+    user, module = current_account(), context.module
+    here = url_for("learn.item", module_id=module.id, item_id=evaluation.id)
+    if evaluation_response(user.id, module.id) is not None:
         flash("You have already submitted this evaluation. Thank you.", "info")
-        return redirect(url_for("learn.item", module_id=module_id, item_id=item_id))
+        return redirect(here)
     data = parse_evaluation(evaluation, request.form)
     if data.errors:
-        return show(context, evaluation, data)
-    submit_evaluation(user, context.module, evaluation, data)
+        return page(context, evaluation, data)
+    submit_evaluation(user, module, evaluation, data)
     flash("Thank you: your evaluation is saved.", "success")
-    if certificate_for(user.id, context.module.id) is not None:
-        return redirect(url_for("learn.module", module_id=module_id))
-    return redirect(url_for("learn.item", module_id=module_id, item_id=item_id))
+    if certificate_for(user.id, module.id) is not None:
+        return redirect(url_for("learn.module", module_id=module.id))
+    return redirect(here)
+
+
+ACTIONS = (Action("/evaluation", "submit_evaluation_view", submit_evaluation_view),)

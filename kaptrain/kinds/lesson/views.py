@@ -1,4 +1,5 @@
-"""Lesson pages: content note, the lesson, previous/next, "Mark as complete"."""
+"""The lesson's page (content note, the lesson, previous/next) and its action,
+"Mark as complete"."""
 
 from __future__ import annotations
 
@@ -6,22 +7,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Lesson
+from kaptrain.kinds.base import Action
+from kaptrain.kinds.lesson.service import complete_lesson
+from kaptrain.kinds.page import item_view
 from kaptrain.learning.course import current_catalog
-from kaptrain.models import TRAINEE
-from kaptrain.people.access import roles_required
 from kaptrain.people.accounts import current_account
-from kaptrain.web.learn.common import item_or_404
-from kaptrain.web.learn.context import (
-    ModuleContext,
-    locked_redirect,
-    module_context,
-)
+from kaptrain.web.learn.context import ModuleContext
 from kaptrain.web.learn.fragments import fragment
-from kaptrain.web.learn.records import complete_lesson
-from kaptrain.web.learn.views import bp
 
 
-def show(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
+def page(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
     """Render a lesson; a content note comes first, on its own page."""
     module = context.module
     done = lesson.id in context.progress.done_item_ids
@@ -61,17 +56,16 @@ def show(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
     )
 
 
-@bp.post("/modules/<module_id>/<item_id>/complete")
-@roles_required(TRAINEE)
-def complete(module_id: str, item_id: str) -> ResponseReturnValue:
+@item_view("lesson")
+def complete(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
     """Mark a lesson complete, then go on to the next item."""
-    context = module_context(module_id)
-    lesson = item_or_404(context.module, item_id, "lesson")
-    if context.locked:
-        return locked_redirect(context)
-    complete_lesson(current_account(), context.module, lesson)
+    module = context.module
+    complete_lesson(current_account(), module, lesson)
     flash(f"“{lesson.title}” marked as complete.", "success")
-    following = context.module.next_item(lesson.id)
+    following = module.next_item(lesson.id)
     if following is None:
-        return redirect(url_for("learn.module", module_id=module_id))
-    return redirect(url_for("learn.item", module_id=module_id, item_id=following.id))
+        return redirect(url_for("learn.module", module_id=module.id))
+    return redirect(url_for("learn.item", module_id=module.id, item_id=following.id))
+
+
+ACTIONS = (Action("/complete", "complete", complete),)

@@ -18,13 +18,13 @@ from sqlalchemy import func, select, update
 
 from kaptrain.content import Module, Question, Quiz
 from kaptrain.extensions import db
+from kaptrain.kinds.quiz import POST, PRE
+from kaptrain.kinds.records import minutes_until, record_stamp
 from kaptrain.learning.unit_of_work import learner_write
 from kaptrain.models import QuizAttempt, QuizResponse, User, utcnow
 from kaptrain.platform.database import insert_ignore
-from kaptrain.web.learn.common import minutes_until, record_stamp
 
-PRE = "pre"
-POST = "post"
+__all__ = ["POST", "PRE"]  # the attempt kinds, declared with the quiz kind
 
 _rng = random.SystemRandom()
 

@@ -1,4 +1,5 @@
-"""Pre-test and post-test: overview, start, skip, the attempt form and its result."""
+"""The quiz's page (pre-test offer, rules, attempt history) and its actions:
+start, skip the pre-test, the attempt form and its result, submit."""
 
 from __future__ import annotations
 
@@ -6,19 +7,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Module, Quiz
-from kaptrain.learning.progress import pretest_on_offer
-from kaptrain.models import TRAINEE, QuizAttempt
-from kaptrain.people.access import deny, roles_required
-from kaptrain.people.accounts import current_account
-from kaptrain.web.learn.common import item_or_404
-from kaptrain.web.learn.context import (
-    ModuleContext,
-    locked_redirect,
-    module_context,
-)
-from kaptrain.web.learn.quiz_attempts import (
-    POST,
-    PRE,
+from kaptrain.kinds.base import Action
+from kaptrain.kinds.page import item_view
+from kaptrain.kinds.quiz import POST, PRE
+from kaptrain.kinds.quiz.attempts import (
     Answers,
     QuizRefused,
     attempt_or_none,
@@ -31,10 +23,14 @@ from kaptrain.web.learn.quiz_attempts import (
     start_attempt,
     submit_attempt,
 )
-from kaptrain.web.learn.views import bp
+from kaptrain.learning.progress import pretest_on_offer
+from kaptrain.models import QuizAttempt
+from kaptrain.people.access import deny
+from kaptrain.people.accounts import current_account
+from kaptrain.web.learn.context import ModuleContext
 
 
-def show(context: ModuleContext, quiz: Quiz) -> ResponseReturnValue:
+def page(context: ModuleContext, quiz: Quiz) -> ResponseReturnValue:
     """The quiz overview: pre-test offer, rules, attempt history, start button."""
     module, user = context.module, current_account()
     post = attempts(user.id, module, POST)
@@ -55,12 +51,6 @@ def show(context: ModuleContext, quiz: Quiz) -> ResponseReturnValue:
     )
 
 
-def _quiz_context(module_id: str, item_id: str) -> tuple[ModuleContext, Quiz]:
-    context = module_context(module_id)
-    quiz = item_or_404(context.module, item_id, "quiz")
-    return context, quiz
-
-
 def _attempt_url(module: Module, attempt: QuizAttempt) -> str:
     return url_for(
         "learn.attempt",
@@ -70,29 +60,23 @@ def _attempt_url(module: Module, attempt: QuizAttempt) -> str:
     )
 
 
-@bp.post("/modules/<module_id>/<item_id>/start")
-@roles_required(TRAINEE)
-def start_quiz(module_id: str, item_id: str) -> ResponseReturnValue:
+@item_view("quiz")
+def start_quiz(context: ModuleContext, quiz: Quiz) -> ResponseReturnValue:
     """Start (or resume) a pre-test or post-test attempt."""
-    context, quiz = _quiz_context(module_id, item_id)
-    if context.locked:
-        return locked_redirect(context)
     kind = PRE if request.form.get("kind") == PRE else POST
     try:
         attempt = start_attempt(current_account(), context.module, kind)
     except QuizRefused as refused:
         flash(refused.message, "warning")
-        return redirect(url_for("learn.item", module_id=module_id, item_id=quiz.id))
+        return redirect(
+            url_for("learn.item", module_id=context.module.id, item_id=quiz.id)
+        )
     return redirect(_attempt_url(context.module, attempt))
 
 
-@bp.post("/modules/<module_id>/<item_id>/skip-pretest")
-@roles_required(TRAINEE)
-def skip_quiz_pretest(module_id: str, item_id: str) -> ResponseReturnValue:
+@item_view("quiz")
+def skip_quiz_pretest(context: ModuleContext, _quiz: Quiz) -> ResponseReturnValue:
     """Record that the trainee skipped the pre-test, then go to the first lesson."""
-    context, quiz = _quiz_context(module_id, item_id)
-    if context.locked:
-        return locked_redirect(context)
     if not pretest_on_offer(context.module, context.progress):
         flash("The pre-test is no longer on offer.", "info")
     else:
@@ -103,7 +87,9 @@ def skip_quiz_pretest(module_id: str, item_id: str) -> ResponseReturnValue:
         else:
             flash("Pre-test skipped. You can start the lessons.", "info")
     first = context.module.items[0]
-    return redirect(url_for("learn.item", module_id=module_id, item_id=first.id))
+    return redirect(
+        url_for("learn.item", module_id=context.module.id, item_id=first.id)
+    )
 
 
 def _render_attempt(
@@ -153,26 +139,18 @@ def _render_attempt(
     )
 
 
-@bp.get("/modules/<module_id>/<item_id>/attempts/<int:attempt_id>")
-@roles_required(TRAINEE)
-def attempt(module_id: str, item_id: str, attempt_id: int) -> ResponseReturnValue:
+@item_view("quiz")
+def attempt(context: ModuleContext, quiz: Quiz, attempt_id: int) -> ResponseReturnValue:
     """An attempt: the form while open, the stored result once submitted."""
-    context, quiz = _quiz_context(module_id, item_id)
-    if context.locked:
-        return locked_redirect(context)
     found = attempt_or_none(current_account().id, context.module, attempt_id)
     if found is None or found.skipped:
         deny()
     return _render_attempt(context, quiz, found, None)
 
 
-@bp.post("/modules/<module_id>/<item_id>/attempts/<int:attempt_id>")
-@roles_required(TRAINEE)
-def submit(module_id: str, item_id: str, attempt_id: int) -> ResponseReturnValue:
+@item_view("quiz")
+def submit(context: ModuleContext, quiz: Quiz, attempt_id: int) -> ResponseReturnValue:
     """Grade and store an attempt once; a replay shows the stored result."""
-    context, quiz = _quiz_context(module_id, item_id)
-    if context.locked:
-        return locked_redirect(context)
     user = current_account()
     found = attempt_or_none(user.id, context.module, attempt_id)
     if found is None or found.skipped:
@@ -185,3 +163,11 @@ def submit(module_id: str, item_id: str, attempt_id: int) -> ResponseReturnValue
         return _render_attempt(context, quiz, found, answers)
     submit_attempt(user, context.module, found, answers)
     return redirect(url, code=303)
+
+
+ACTIONS = (
+    Action("/start", "start_quiz", start_quiz),
+    Action("/skip-pretest", "skip_quiz_pretest", skip_quiz_pretest),
+    Action("/attempts/<int:attempt_id>", "attempt", attempt, ("GET",)),
+    Action("/attempts/<int:attempt_id>", "submit", submit),
+)

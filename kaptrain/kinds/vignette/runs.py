@@ -12,6 +12,12 @@ from sqlalchemy import func, select, update
 
 from kaptrain.content import Module, Node, Vignette
 from kaptrain.extensions import db
+from kaptrain.kinds.records import (
+    mark_item_done,
+    mark_item_started,
+    plain_text,
+    record_stamp,
+)
 from kaptrain.learning.unit_of_work import learner_write
 from kaptrain.models import (
     JOURNAL_MAX,
@@ -22,8 +28,6 @@ from kaptrain.models import (
     utcnow,
 )
 from kaptrain.platform.database import insert_ignore
-from kaptrain.web.learn.common import plain_text, record_stamp
-from kaptrain.web.learn.records import mark_item_done, mark_item_started
 
 
 class ReflectionTooLong(Exception):

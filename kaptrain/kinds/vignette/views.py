@@ -1,5 +1,5 @@
-"""Branching cases: the intro, each scene, feedback after a choice, reflections,
-endings, resuming an unfinished run and running a finished case again."""
+"""The vignette's page (the intro, each scene, feedback after a choice,
+reflections, endings) and its actions: start or resume a run, make a move."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Vignette
-from kaptrain.models import JOURNAL_MAX, TRAINEE, VignetteRun
-from kaptrain.people.access import deny, roles_required
-from kaptrain.people.accounts import current_account
-from kaptrain.platform.database import parse_id
-from kaptrain.web.learn.case_runs import (
+from kaptrain.kinds.base import Action
+from kaptrain.kinds.page import item_view
+from kaptrain.kinds.vignette import RATING_WORDS
+from kaptrain.kinds.vignette.runs import (
     ReflectionTooLong,
     choose,
     continue_on,
@@ -24,13 +23,14 @@ from kaptrain.web.learn.case_runs import (
     runs,
     start_run,
 )
-from kaptrain.web.learn.common import RATING_BADGES, RATING_WORDS, item_or_404
-from kaptrain.web.learn.context import (
-    ModuleContext,
-    locked_redirect,
-    module_context,
-)
-from kaptrain.web.learn.views import bp
+from kaptrain.models import JOURNAL_MAX, VignetteRun
+from kaptrain.people.access import deny
+from kaptrain.people.accounts import current_account
+from kaptrain.platform.database import parse_id
+from kaptrain.web.learn.context import ModuleContext
+
+#: The badge (CSS class) for each rating of a choice.
+RATING_BADGES = {"best": "badge-done", "ok": "badge-progress", "avoid": "badge-fail"}
 
 
 def _int_arg(name: str) -> int | None:
@@ -49,7 +49,7 @@ def _path(vignette: Vignette, run: VignetteRun) -> list[dict[str, Any]]:
     return path
 
 
-def show(
+def page(
     context: ModuleContext,
     vignette: Vignette,
     run: VignetteRun | None = None,
@@ -109,31 +109,23 @@ def show(
     )
 
 
-def _vignette_context(module_id: str, item_id: str) -> tuple[ModuleContext, Vignette]:
-    context = module_context(module_id)
-    return context, item_or_404(context.module, item_id, "vignette")
-
-
-@bp.post("/modules/<module_id>/<item_id>/runs")
-@roles_required(TRAINEE)
-def start_vignette(module_id: str, item_id: str) -> ResponseReturnValue:
+@item_view("vignette")
+def start_vignette(context: ModuleContext, vignette: Vignette) -> ResponseReturnValue:
     """Start a run (resuming an unfinished one instead)."""
-    context, vignette = _vignette_context(module_id, item_id)
-    if context.locked:
-        return locked_redirect(context)
     run = start_run(current_account(), context.module, vignette)
     return redirect(
-        url_for("learn.item", module_id=module_id, item_id=item_id, run=run.id)
+        url_for(
+            "learn.item", module_id=context.module.id, item_id=vignette.id, run=run.id
+        )
     )
 
 
-@bp.post("/modules/<module_id>/<item_id>/runs/<int:run_id>")
-@roles_required(TRAINEE)
-def move(module_id: str, item_id: str, run_id: int) -> ResponseReturnValue:
+@item_view("vignette")
+def move(
+    context: ModuleContext, vignette: Vignette, run_id: int
+) -> ResponseReturnValue:
     """One move in a run: a choice, a Continue, or a reflection and Continue."""
-    context, vignette = _vignette_context(module_id, item_id)
-    if context.locked:
-        return locked_redirect(context)
+    module_id, item_id = context.module.id, vignette.id
     user = current_account()
     run = run_or_none(user.id, context.module, vignette, run_id)
     if run is None:
@@ -166,7 +158,13 @@ def move(module_id: str, item_id: str, run_id: int) -> ResponseReturnValue:
                 f"Shorten your reflection to {JOURNAL_MAX:,} characters or fewer "
                 f"(it has {len(body or ''):,}); your text is still here."
             )
-            return show(context, vignette, run=run, error=error, draft=body)
+            return page(context, vignette, run=run, error=error, draft=body)
     else:
         continue_on(user, context.module, vignette, run, step)
     return redirect(here, code=303)
+
+
+ACTIONS = (
+    Action("/runs", "start_vignette", start_vignette),
+    Action("/runs/<int:run_id>", "move", move),
+)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from kaptrain.kinds.registry import KIND_WORDS
 from kaptrain.learning.progress.overview import (
     UNTOUCHED,
     ProgressOverview,
@@ -80,8 +81,12 @@ __all__ = [
 
 
 def init_progress_words(app: Flask) -> None:
-    """Give every template the status words: ``status|status_word`` for one,
-    ``status_words`` for all, ``module_statuses`` for the list a filter offers."""
+    """Give every template the words, from the one place each is written:
+    ``status|status_word`` for one status (the kinds' own words included, see
+    :data:`.rules.STATUS_WORDS`), ``status_words`` for all, ``module_statuses`` for
+    the list a filter offers, and ``kind_words`` (each item kind's word, declared
+    by the kind; see :data:`kaptrain.kinds.registry.KIND_WORDS`)."""
     app.jinja_env.filters["status_word"] = status_word
     app.jinja_env.globals["status_words"] = STATUS_WORDS
     app.jinja_env.globals["module_statuses"] = MODULE_STATUSES
+    app.jinja_env.globals["kind_words"] = KIND_WORDS

@@ -14,38 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Float,
-    Integer,
-    Select,
-    and_,
-    bindparam,
-    case,
-    cast,
-    func,
-    literal,
-    null,
-    select,
-    tuple_,
-    union_all,
-)
+from sqlalchemy import Select, bindparam, func, select, union_all
 
 from kaptrain.content import Catalog
 from kaptrain.extensions import db
-from kaptrain.learning.progress.queries import _aware
-from kaptrain.learning.progress.rules import (
-    DONE,
-    NOT_STARTED,
-    module_status,
-    required_ids,
-)
-from kaptrain.models import (
-    Certificate,
-    EvaluationResponse,
-    ItemProgress,
-    QuizAttempt,
-    VignetteRun,
-)
+from kaptrain.learning.progress.facts import Users, aware
+from kaptrain.learning.progress.rules import NOT_STARTED, module_status, required_ids
+from kaptrain.learning.progress.sources import SOURCES, OverviewParts
 
 
 @dataclass(frozen=True)
@@ -66,138 +41,25 @@ class ProgressOverview:
 #: A user with no records on a module.
 UNTOUCHED = ProgressOverview(NOT_STARTED, 0, None, None)
 
-_TIME = VignetteRun.started_at.type
-
-
-def _no(type_: Any) -> Any:
-    return cast(null(), type_)
-
 
 def _overview_statement(users: Any) -> Select[Any]:
     """One row per (user, module) with records: required items done, best graded
     post-test, latest moment, whether certified.
 
-    The five record tables are read as in :func:`_statements` (the quiz and
-    vignette groups alike, so "latest moment" takes the same group minimum of
-    ``started_at``), put into one UNION ALL and grouped, so the database returns
-    at most one row per trainee and module instead of every record.
+    Every record source of :mod:`.sources` (item rows, each kind's records,
+    certificates) gives its branch, read as for :func:`.queries.statements` (the
+    quiz and vignette groups alike, so "latest moment" takes the same group
+    minimum of ``started_at``); the branches are put into one UNION ALL and
+    grouped, so the database returns at most one row per trainee and module
+    instead of every record.
     """
-    modules = bindparam("module_ids", expanding=True)
-    required = bindparam("required_items", expanding=True)  # (module, item) pairs
-    quizzes = bindparam("quiz_ids", expanding=True)  # (module, current quiz) pairs
-
-    def is_required(module: Any, item: Any) -> Any:
-        return tuple_(module, item).in_(required)
-
-    ip, er, ce = ItemProgress, EvaluationResponse, Certificate
-    items = select(
-        ip.user_id.label("user_id"),
-        ip.module_id.label("module_id"),
-        case(
-            (and_(ip.status == DONE, is_required(ip.module_id, ip.item_id)), ip.item_id)
-        ).label("done"),
-        _no(Float).label("post"),
-        ip.started_at.label("t1"),
-        ip.completed_at.label("t2"),
-        _no(_TIME).label("t3"),
-        literal(0, Integer).label("certified"),
-    ).where(ip.user_id.in_(users), ip.module_id.in_(modules))
-
-    qa = QuizAttempt
-    submitted = qa.submitted_at.is_not(None) & ~qa.skipped
-    quiz_groups = (
-        select(
-            qa.user_id,
-            qa.module_id,
-            qa.quiz_id,
-            qa.kind,
-            func.max(case((submitted, qa.score))).label("best"),
-            func.min(case((qa.passed.is_(True), qa.submitted_at))).label("passed_at"),
-            func.min(qa.started_at).label("first"),
-            func.max(qa.submitted_at).label("last"),
-        )
-        .where(qa.user_id.in_(users), qa.module_id.in_(modules))
-        .group_by(qa.user_id, qa.module_id, qa.quiz_id, qa.kind)
-        .subquery()
+    parts = OverviewParts(
+        users=Users(users),
+        modules=bindparam("module_ids", expanding=True),
+        required=bindparam("required_items", expanding=True),  # (module, item)
+        quizzes=bindparam("quiz_ids", expanding=True),  # (module, current quiz)
     )
-    q = quiz_groups.c
-    graded_post = and_(q.kind != "pre", tuple_(q.module_id, q.quiz_id).in_(quizzes))
-    quiz_rows = select(
-        q.user_id,
-        q.module_id,
-        case(
-            (
-                and_(
-                    graded_post,
-                    q.passed_at.is_not(None),
-                    is_required(q.module_id, q.quiz_id),
-                ),
-                q.quiz_id,
-            )
-        ),
-        case((graded_post, q.best)),
-        q.first,
-        q.last,
-        _no(_TIME),
-        literal(0, Integer),
-    )
-
-    vr = VignetteRun
-    run_groups = (
-        select(
-            vr.user_id,
-            vr.module_id,
-            vr.vignette_id,
-            func.max(vr.finished_at).label("finished"),
-            func.min(vr.started_at).label("first"),
-            func.max(vr.last_step_at).label("last_step"),
-        )
-        .where(vr.user_id.in_(users), vr.module_id.in_(modules))
-        .group_by(vr.user_id, vr.module_id, vr.vignette_id)
-        .subquery()
-    )
-    v = run_groups.c
-    vignette_rows = select(
-        v.user_id,
-        v.module_id,
-        case(
-            (
-                and_(v.finished.is_not(None), is_required(v.module_id, v.vignette_id)),
-                v.vignette_id,
-            )
-        ),
-        _no(Float),
-        v.first,
-        v.finished,
-        v.last_step,
-        literal(0, Integer),
-    )
-
-    evaluations = select(
-        er.user_id,
-        er.module_id,
-        case((is_required(er.module_id, er.evaluation_id), er.evaluation_id)),
-        _no(Float),
-        er.submitted_at,
-        _no(_TIME),
-        _no(_TIME),
-        literal(0, Integer),
-    ).where(er.user_id.in_(users), er.module_id.in_(modules))
-
-    certificates = select(
-        ce.user_id,
-        ce.module_id,
-        _no(ItemProgress.item_id.type),
-        _no(Float),
-        ce.completed_at,
-        _no(_TIME),
-        _no(_TIME),
-        literal(1, Integer),
-    ).where(ce.user_id.in_(users), ce.module_id.in_(modules))
-
-    records = union_all(
-        items, quiz_rows, vignette_rows, evaluations, certificates
-    ).subquery()
+    records = union_all(*(source.overview(parts) for source in SOURCES)).subquery()
     r = records.c
     return select(
         r.user_id,
@@ -242,7 +104,7 @@ def progress_overview(
     result = {}
     rows = db.session.connection().execute(statement, params)
     for user_id, module_id, done, post, *moments, certified in rows:
-        latest = [_aware(m) for m in moments if m is not None]
+        latest = [aware(m) for m in moments if m is not None]
         result[(user_id, module_id)] = ProgressOverview(
             # A row exists only for a (user, module) with records: touched.
             status=module_status(certified=bool(certified), touched=True),

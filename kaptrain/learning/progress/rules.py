@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from kaptrain.content import Catalog, Item, Module
+from kaptrain.kinds.registry import KINDS, kind_named
 
 # -- statuses and their words -------------------------------------------------
 
@@ -35,9 +36,11 @@ LOCKED = "locked"
 #: The statuses a module can have, in the order lists offer them.
 MODULE_STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETED)
 
-#: The words people read for each status: the one place they are written (the
-#: templates reach them through the ``status_word`` filter and the
-#: ``status_words`` global, see :func:`kaptrain.learning.progress.init_progress_words`).
+#: The words people read for each status: the one place they are written, with
+#: the words each item kind adds (attempt kinds, ratings; see
+#: :attr:`kaptrain.kinds.base.Kind.status_words`). The templates reach them through
+#: the ``status_word`` filter and the ``status_words`` global, see
+#: :func:`kaptrain.learning.progress.init_progress_words`.
 STATUS_WORDS = {
     NOT_STARTED: "Not started",
     IN_PROGRESS: "In progress",
@@ -45,6 +48,8 @@ STATUS_WORDS = {
     DONE: "Done",
     LOCKED: "Locked",
 }
+for _kind in KINDS:
+    STATUS_WORDS.update(_kind.status_words)
 
 
 def status_word(status: str) -> str:
@@ -124,14 +129,10 @@ def required_count(catalog: Catalog) -> int:
 
 
 def is_done(item: Item, progress: ModuleProgress) -> bool:
-    """Whether ``item`` counts as done: the post-test passed for the quiz, any
-    evaluation response for the evaluation (one submitted under an earlier id
-    still counts), otherwise the item among the done items."""
-    if item.kind == "quiz":
-        return progress.passed
-    if item.kind == "evaluation":
-        return progress.evaluation_done
-    return item.id in progress.done_item_ids
+    """Whether ``item`` counts as done, as its kind declares (``facts.is_done`` of
+    the kind: the post-test passed for the quiz, any evaluation response for the
+    evaluation, otherwise the item among the done items)."""
+    return kind_named(item.kind).is_done(item, progress)
 
 
 def item_state(item: Item, progress: ModuleProgress) -> str:
@@ -177,22 +178,13 @@ def next_step(module: Module, progress: ModuleProgress) -> Item | None:
     return None
 
 
-#: What a trainee reads for a required item not yet done, by kind.
-REQUIREMENT_TEXT = {
-    "lesson": "Complete the lesson “{title}”.",
-    "vignette": "Finish the case “{title}”.",
-    "quiz": "Pass the post-test “{title}”.",
-    "evaluation": "Submit the course evaluation “{title}”.",
-}
-#: The post-test and the evaluation are listed last, after the path's items.
-_LISTED_LAST = {"quiz": 1, "evaluation": 2}
-
-
 def remaining_requirements(module: Module, progress: ModuleProgress) -> list[str]:
-    """What is still needed to complete ``module``, as sentences."""
+    """What is still needed to complete ``module``, as sentences (each kind's
+    :attr:`~kaptrain.kinds.base.Kind.requirement`); the path's items first, then
+    the kinds listed last (the post-test, then the evaluation)."""
     open_items = [i for i in required_items(module) if not is_done(i, progress)]
-    open_items.sort(key=lambda i: _LISTED_LAST.get(i.kind, 0))
-    return [REQUIREMENT_TEXT[i.kind].format(title=i.title) for i in open_items]
+    open_items.sort(key=lambda i: kind_named(i.kind).listed_last)
+    return [kind_named(i.kind).requirement.format(title=i.title) for i in open_items]
 
 
 def is_complete(module: Module, progress: ModuleProgress) -> bool:

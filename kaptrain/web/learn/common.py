@@ -1,13 +1,11 @@
-"""Lookups every learn view shares: modules and items by id, prerequisite locks,
-the version stamp learner records carry, and the words for ratings."""
+"""Lookups every learn view shares: modules and items by id, prerequisite locks
+and the trainee's progress."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort
-from markupsafe import Markup
 
 from kaptrain.content import Catalog, Module
 from kaptrain.learning.course import current_catalog
@@ -15,9 +13,6 @@ from kaptrain.learning.progress import ModuleProgress
 from kaptrain.learning.progress_cache import cached_progress
 from kaptrain.models import User
 from kaptrain.people.accounts import SessionUser
-
-RATING_WORDS = {"best": "Best choice", "ok": "Acceptable", "avoid": "Not recommended"}
-RATING_BADGES = {"best": "badge-done", "ok": "badge-progress", "avoid": "badge-fail"}
 
 
 def module_or_404(module_id: str) -> Module:
@@ -34,15 +29,6 @@ def item_or_404(module: Module, item_id: str, kind: str | None = None) -> Any:
     if item is None or (kind is not None and item.kind != kind):
         abort(404)
     return item
-
-
-def record_stamp(module: Module) -> dict[str, str]:
-    """The content version a learner record is made under."""
-    return {
-        "module_id": module.id,
-        "module_version": module.version,
-        "content_hash": module.content_hash,
-    }
 
 
 def missing_prerequisites(
@@ -68,15 +54,3 @@ def user_progress(user: User | SessionUser) -> dict[tuple[int, str], ModuleProgr
     """This user's progress on every module of the current catalog (kept by the
     worker until the user's records change; see kaptrain.learning.progress_cache)."""
     return cached_progress(user, current_catalog())
-
-
-def plain_text(html: str) -> str:
-    """Rendered content as plain text (for journal prompts and downloads)."""
-    # Sanitized content HTML, only ever reduced to text here, never output as markup.
-    return Markup(html).striptags()  # noqa: S704
-
-
-def minutes_until(moment: dt.datetime, now: dt.datetime) -> int:
-    """Whole minutes from ``now`` until ``moment``, rounded up, at least 1."""
-    seconds = (moment - now).total_seconds()
-    return max(1, int(-(-seconds // 60)))

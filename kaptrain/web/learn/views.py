@@ -1,7 +1,9 @@
-"""Catalog, module page, item dispatch, module media and the progress dashboard.
+"""Catalog, module page, module media and the progress dashboard.
 
-Each item kind has its own small view module (lessons, quizzes, vignettes,
-evaluation); the item URL dispatches to it by kind.
+The item pages and their actions come from the item kinds
+(``kaptrain/kinds/<kind>/views.py``): :func:`kaptrain.kinds.page.register_kinds`
+adds them to this blueprint, the item URL answering with the page of the item's
+kind.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from flask import Blueprint, abort, render_template, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from kaptrain.kinds.page import register_kinds
 from kaptrain.learning.certificates import format_hours
 from kaptrain.learning.course import current_catalog
 from kaptrain.learning.progress import (
@@ -22,15 +25,15 @@ from kaptrain.learning.progress import (
 from kaptrain.models import TRAINEE
 from kaptrain.people.access import roles_required
 from kaptrain.web.learn.common import (
-    item_or_404,
     missing_prerequisites,
     module_or_404,
     user_progress,
 )
-from kaptrain.web.learn.context import locked_redirect, module_context
+from kaptrain.web.learn.context import module_context
 from kaptrain.web.learn.fragments import fragment
 
 bp = Blueprint("learn", __name__)
+register_kinds(bp)
 
 
 @bp.get("/modules")
@@ -93,30 +96,6 @@ def media(module_id: str, name: str) -> ResponseReturnValue:
     if path is None or not path.is_file():
         abort(404)
     return send_file(path, max_age=3600)
-
-
-@bp.get("/modules/<module_id>/<item_id>")
-@roles_required(TRAINEE)
-def item(module_id: str, item_id: str) -> ResponseReturnValue:
-    """A lesson, quiz, vignette or evaluation page, by the item's kind."""
-    context = module_context(module_id)
-    entry = item_or_404(context.module, item_id)
-    if context.locked:
-        return locked_redirect(context)
-    from kaptrain.web.learn import (
-        evaluation_views,
-        lesson_views,
-        quiz_views,
-        vignette_views,
-    )
-
-    pages = {
-        "lesson": lesson_views.show,
-        "quiz": quiz_views.show,
-        "vignette": vignette_views.show,
-        "evaluation": evaluation_views.show,
-    }
-    return pages[entry.kind](context, entry)
 
 
 @bp.get("/progress")
