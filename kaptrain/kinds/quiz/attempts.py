@@ -24,8 +24,6 @@ from kaptrain.learning.unit_of_work import learner_write
 from kaptrain.models import QuizAttempt, QuizResponse, User, utcnow
 from kaptrain.platform.database import insert_ignore
 
-__all__ = ["POST", "PRE"]  # the attempt kinds, declared with the quiz kind
-
 _rng = random.SystemRandom()
 
 
