@@ -499,13 +499,13 @@ def test_the_data_export_lists_second_factors_without_secrets(app, make_user):
 
 
 def test_own_mfa_changes_need_a_recent_confirmation(app, client, make_user, login):
-    from kaptrain.people import mfa
+    from kaptrain.people import one_time_codes
 
     user = make_user("supervisor")
     login(user)
     _age_reauth(app, user.id)
     with app.app_context():
-        mfa.replace_recovery_codes(user.id)
+        one_time_codes.replace_recovery_codes(user.id)
         db.session.commit()
         before = set(
             db.session.scalars(

@@ -28,7 +28,7 @@ from kaptrain.models import (
     TotpCredential,
     User,
 )
-from kaptrain.people import accounts, mfa
+from kaptrain.people import accounts, mfa, one_time_codes
 from kaptrain.people.passwords import password_problem
 
 DEMO_COHORT = "Demo cohort"
@@ -83,7 +83,7 @@ def _demo_secrets() -> DemoSecrets:
     return DemoSecrets(
         password=password or "-".join(secrets.token_hex(3) for _ in range(4)),
         generated=password is None,
-        totp_secret=totp_secret or mfa.new_secret(),
+        totp_secret=totp_secret or one_time_codes.new_secret(),
         totp_generated=totp_secret is None,
     )
 

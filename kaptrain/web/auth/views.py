@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 
 from kaptrain.extensions import limiter
 from kaptrain.models import email_key
-from kaptrain.people import accounts, mfa, registration, resets, sign_in
+from kaptrain.people import accounts, mfa, one_time_codes, registration, resets, sign_in
 from kaptrain.web.auth.devices import is_known_device, remember_device
 from kaptrain.web.auth.forms import (
     CodeForm,
@@ -342,7 +342,7 @@ def mfa_verify() -> ResponseReturnValue:
             form.code.errors = [error.message]
         else:
             if method == "recovery":
-                left = mfa.recovery_codes_left(current_user.id)
+                left = one_time_codes.recovery_codes_left(current_user.id)
                 flash(
                     f"You signed in with a recovery code; {left} remain. Make new "
                     "ones on your two-step sign-in page if you are running low.",
