@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_limiter import RouteLimit
 from flask_login import current_user, login_required
 
 from kaptrain.extensions import limiter
@@ -34,6 +35,16 @@ def _code_failed(_response: Response) -> bool:
 
 def _account_key() -> str:
     return f"mfa:{current_user.id}"
+
+
+def _code_tries() -> RouteLimit:
+    """Ten code tries per account in 15 minutes; only a wrong code counts."""
+    return limiter.limit(
+        "10 per 15 minutes",
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=_code_failed,
+    )
 
 
 @bp.get("/mfa")
@@ -67,12 +78,7 @@ def _pending_secret() -> str:
 
 @bp.route("/mfa/setup", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    "10 per 15 minutes",
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_code_failed,
-)
+@_code_tries()
 def mfa_setup() -> ResponseReturnValue:
     """Set up an authenticator app: scan or type the secret, confirm a code."""
     next_url = safe_next(request.args.get("next"))
@@ -106,12 +112,7 @@ def mfa_setup() -> ResponseReturnValue:
 
 @bp.route("/confirm", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    "10 per 15 minutes",
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_code_failed,
-)
+@_code_tries()
 def reauth() -> ResponseReturnValue:
     """Confirm it is you (password, and a code when enrolled) before a change."""
     next_url = safe_next(request.args.get("next")) or url_for("account.mfa_overview")

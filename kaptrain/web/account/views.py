@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -54,18 +56,10 @@ def overview() -> ResponseReturnValue:
 @login_required
 def data_json() -> ResponseReturnValue:
     """All of my data as one JSON file (the download is recorded in the audit log)."""
-    begin_write()
-    data_export.record_download(_me(), "json")
-    body = json.dumps(
-        data_export.export_user_data(current_user.id),
-        ensure_ascii=False,
-        indent=2,
-        sort_keys=True,
-    )
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("json")}"'},
+    return _download(
+        "json",
+        "application/json",
+        lambda data: json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True),
     )
 
 
@@ -73,13 +67,20 @@ def data_json() -> ResponseReturnValue:
 @login_required
 def data_zip() -> ResponseReturnValue:
     """All of my data as a ZIP of CSV files, one per table."""
+    return _download("zip", "application/zip", export_zip)
+
+
+def _download(
+    ext: str, mimetype: str, lay_out: Callable[[dict[str, Any]], str | bytes]
+) -> Response:
+    """Record the download in the audit log, then send my data as a file."""
     begin_write()
-    data_export.record_download(_me(), "zip")
-    body = export_zip(data_export.export_user_data(current_user.id))
+    data_export.record_download(_me(), ext)
+    body = lay_out(data_export.export_user_data(current_user.id))
     return Response(
         body,
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("zip")}"'},
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{_filename(ext)}"'},
     )
 
 
