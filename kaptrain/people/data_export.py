@@ -10,7 +10,7 @@ Deleting an account is :mod:`kaptrain.people.privacy`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -119,14 +119,14 @@ def export_user_data(user_id: int) -> dict[str, Any]:
     }
 
 
+def _mine(model: Any, user_id: int, when: Any) -> list[Any]:
+    """The person's rows of ``model``, oldest first."""
+    return _all(select(model).where(model.user_id == user_id).order_by(when, model.id))
+
+
 def _owned(model: Any, user_id: int, when: Any) -> list[dict[str, Any]]:
     """The person's rows of ``model``, oldest first, without their user id."""
-    return [
-        _row(row, exclude=_MINE)
-        for row in _all(
-            select(model).where(model.user_id == user_id).order_by(when, model.id)
-        )
-    ]
+    return [_row(row, exclude=_MINE) for row in _mine(model, user_id, when)]
 
 
 def _cohorts(user_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -161,66 +161,54 @@ def _cohorts(user_id: int) -> dict[str, list[dict[str, Any]]]:
 
 def _learning_records(user_id: int) -> dict[str, list[dict[str, Any]]]:
     """Quiz attempts with responses, case runs with steps, the journal."""
-    attempts = _all(
-        select(QuizAttempt)
-        .where(QuizAttempt.user_id == user_id)
-        .order_by(QuizAttempt.started_at, QuizAttempt.id)
-    )
-    runs = _all(
-        select(VignetteRun)
-        .where(VignetteRun.user_id == user_id)
-        .order_by(VignetteRun.started_at, VignetteRun.id)
-    )
     return {
-        "quiz_attempts": [
-            {
-                **_row(attempt, exclude=_MINE),
-                "responses": [
-                    _row(r, exclude={"attempt_id"}) for r in attempt.responses
-                ],
-            }
-            for attempt in attempts
-        ],
-        "vignette_runs": [
-            {
-                **_row(run, exclude=_MINE),
-                "steps": [_row(s, exclude={"run_id"}) for s in run.steps],
-            }
-            for run in runs
-        ],
+        "quiz_attempts": _with_children(
+            _mine(QuizAttempt, user_id, QuizAttempt.started_at),
+            "responses",
+            lambda attempt: [
+                _row(r, exclude={"attempt_id"}) for r in attempt.responses
+            ],
+        ),
+        "vignette_runs": _with_children(
+            _mine(VignetteRun, user_id, VignetteRun.started_at),
+            "steps",
+            lambda run: [_row(s, exclude={"run_id"}) for s in run.steps],
+        ),
         **_journal(user_id),
     }
+
+
+def _with_children(
+    parents: list[Any], key: str, children: Callable[[Any], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Each of the person's rows, with its child rows listed under ``key``."""
+    return [
+        {**_row(parent, exclude=_MINE), key: children(parent)} for parent in parents
+    ]
 
 
 def _journal(user_id: int) -> dict[str, list[dict[str, Any]]]:
     """The person's journal entries with the comments on them, and the comments
     they wrote (as a supervisor) on other people's entries."""
-    entries = _all(
-        select(JournalEntry)
-        .where(JournalEntry.user_id == user_id)
-        .order_by(JournalEntry.created_at, JournalEntry.id)
-    )
     written = _all(
         select(JournalComment)
         .where(JournalComment.author_id == user_id)
         .order_by(JournalComment.created_at, JournalComment.id)
     )
     return {
-        "journal_entries": [
-            {
-                **_row(entry, exclude=_MINE),
-                "comments": [
-                    {
-                        # The commenter by name, as the journal page shows
-                        # them, not by account id.
-                        **_row(c, exclude={"entry_id", "author_id"}),
-                        "author_name": c.author.name if c.author else None,
-                    }
-                    for c in entry.comments
-                ],
-            }
-            for entry in entries
-        ],
+        "journal_entries": _with_children(
+            _mine(JournalEntry, user_id, JournalEntry.created_at),
+            "comments",
+            lambda entry: [
+                {
+                    # The commenter by name, as the journal page shows them,
+                    # not by account id.
+                    **_row(c, exclude={"entry_id", "author_id"}),
+                    "author_name": c.author.name if c.author else None,
+                }
+                for c in entry.comments
+            ],
+        ),
         "journal_comments_written": [_row(c) for c in written],
     }
 

@@ -77,18 +77,9 @@ def sqlite_backup(source: Path, target: Path) -> dict[str, int]:
     partial.unlink(missing_ok=True)
     private_file(partial)
     try:
-        with (
-            closing(sqlite3.connect(source)) as src,
-            closing(sqlite3.connect(partial)) as dst,
-        ):
-            src.execute(f"PRAGMA busy_timeout={15_000}")
-            # pages=-1 copies everything in one step under one read snapshot.
-            src.backup(dst, pages=-1)
-            # A self-contained file: no -wal sidecar to forget when copying it.
-            dst.execute("PRAGMA journal_mode=DELETE")
-        problem = sqlite_integrity(partial)
-        if problem != "ok":
-            raise BackupError(f"The copy failed its integrity check: {problem}")
+        # A self-contained file: no -wal sidecar to forget when copying it.
+        _copy(sqlite3.connect(source), sqlite3.connect(partial), "DELETE")
+        _require_intact(partial, "The copy")
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
@@ -122,16 +113,28 @@ def sqlite_restore(backup: Path, target: Path) -> dict[str, int]:
     check_sqlite_file(backup)
     target.parent.mkdir(parents=True, exist_ok=True)
     private_file(target)
-    with (
-        closing(_read_only(backup)) as src,
-        closing(sqlite3.connect(target)) as dst,
-    ):
+    _copy(_read_only(backup), sqlite3.connect(target), "WAL")
+    _require_intact(target, "The restored database")
+    return sqlite_counts(target)
+
+
+def _copy(
+    source: sqlite3.Connection, target: sqlite3.Connection, journal_mode: str
+) -> None:
+    """Copy every page of ``source`` into ``target`` and close both.
+
+    Either side may be a live database another process writes to, so both wait
+    up to 15 s for a lock; pages=-1 copies everything in one step under one
+    read snapshot.
+    """
+    with closing(source) as src, closing(target) as dst:
+        src.execute(f"PRAGMA busy_timeout={15_000}")
         dst.execute(f"PRAGMA busy_timeout={15_000}")
         src.backup(dst, pages=-1)
-        dst.execute("PRAGMA journal_mode=WAL")
-    problem = sqlite_integrity(target)
+        dst.execute(f"PRAGMA journal_mode={journal_mode}")
+
+
+def _require_intact(path: Path, what: str) -> None:
+    problem = sqlite_integrity(path)
     if problem != "ok":
-        raise BackupError(
-            f"The restored database failed its integrity check: {problem}"
-        )
-    return sqlite_counts(target)
+        raise BackupError(f"{what} failed its integrity check: {problem}")
