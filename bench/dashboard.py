@@ -80,7 +80,7 @@ def _measure(app: Any, sizes: tuple[int, ...]) -> dict[str, Any]:
     from kaptrain.extensions import db
     from kaptrain.learning.course import current_catalog
     from kaptrain.models import SUPERVISOR, TotpCredential
-    from kaptrain.people import accounts, mfa
+    from kaptrain.people import accounts, one_time_codes
 
     from .synthetic import load_cohorts
 
@@ -89,7 +89,7 @@ def _measure(app: Any, sizes: tuple[int, ...]) -> dict[str, Any]:
             "bench-supervisor@example.org", "Bench Supervisor", PASSWORD, (SUPERVISOR,)
         )
         # Staff sign in with a second factor: enrol the supervisor's authenticator.
-        totp_secret = mfa.new_secret()
+        totp_secret = one_time_codes.new_secret()
         db.session.add(TotpCredential(user_id=supervisor.id, secret=totp_secret))
         db.session.commit()
         catalog = current_catalog()

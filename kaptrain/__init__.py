@@ -13,7 +13,8 @@ from typing import Any
 
 from flask import Flask
 
-from kaptrain.platform.config import PROJECT_ROOT, ConfigError, load_config
+from kaptrain.platform.config import PROJECT_ROOT, load_config
+from kaptrain.platform.setting_values import ConfigError
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

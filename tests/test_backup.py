@@ -22,7 +22,8 @@ from sqlalchemy import text
 from kaptrain import create_app
 from kaptrain.extensions import db
 from kaptrain.models import Cohort, CohortMember, ItemProgress, User, UserRole
-from kaptrain.platform.backup import migration_head, sqlite_counts, sqlite_integrity
+from kaptrain.platform.backup import migration_head
+from kaptrain.platform.backup_sqlite import sqlite_counts, sqlite_integrity
 from tests.support.database import PG_URL, pg_admin_engine
 from tests.support.settings import base_config
 

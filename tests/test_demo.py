@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from kaptrain.cli import DEMO_ACCOUNTS
+from kaptrain.cli.demo_commands import DEMO_ACCOUNTS
 from kaptrain.extensions import db
 from kaptrain.models import Cohort, CohortMember, User, cohort_supervisors
 from tests.support.settings import PASSWORD

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.models import OutboxMessage
-from kaptrain.platform.config import ConfigError, load_config
+from kaptrain.platform.config import load_config
 from kaptrain.platform.mail import (
     SMTPSettings,
     backoff_seconds,
@@ -25,6 +25,7 @@ from kaptrain.platform.mail import (
     send_mail,
     stop_delivery,
 )
+from kaptrain.platform.setting_values import ConfigError
 
 
 def _rows(app: Flask) -> list[OutboxMessage]:

@@ -487,11 +487,11 @@ def test_mfa_failed_shows_on_the_audit_page(app, make_user, login, client):
 
 
 def test_the_data_export_lists_second_factors_without_secrets(app, make_user):
-    from kaptrain.people import privacy
+    from kaptrain.people import data_export
 
     user = make_user("supervisor")
     with app.app_context():
-        data = privacy.export_user_data(user.id)
+        data = data_export.export_user_data(user.id)
         text = str(data)
         secret = db.session.get(TotpCredential, user.id).secret
     assert [row["method"] for row in data["two_step_sign_in"]] == ["authenticator app"]
@@ -499,13 +499,13 @@ def test_the_data_export_lists_second_factors_without_secrets(app, make_user):
 
 
 def test_own_mfa_changes_need_a_recent_confirmation(app, client, make_user, login):
-    from kaptrain.people import mfa
+    from kaptrain.people import one_time_codes
 
     user = make_user("supervisor")
     login(user)
     _age_reauth(app, user.id)
     with app.app_context():
-        mfa.replace_recovery_codes(user.id)
+        one_time_codes.replace_recovery_codes(user.id)
         db.session.commit()
         before = set(
             db.session.scalars(

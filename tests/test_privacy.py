@@ -38,7 +38,7 @@ from kaptrain.models import (
     cohort_supervisors,
     utcnow,
 )
-from kaptrain.people import audit, privacy
+from kaptrain.people import audit, data_export, data_export_csv, privacy
 from tests.support.database import database_backend
 from tests.support.settings import PASSWORD
 
@@ -211,7 +211,7 @@ def test_export_holds_every_kind_of_record(
     app: Flask, world: dict[str, int], section: str
 ) -> None:
     with app.app_context():
-        data = privacy.export_user_data(world["user"])
+        data = data_export.export_user_data(world["user"])
     assert data[section], f"{section} is empty"
 
 
@@ -219,7 +219,7 @@ def test_export_nests_responses_steps_and_comments(
     app: Flask, world: dict[str, int]
 ) -> None:
     with app.app_context():
-        data = privacy.export_user_data(world["user"])
+        data = data_export.export_user_data(world["user"])
     assert data["quiz_attempts"][0]["responses"][0]["answer"] == ["b"]
     assert data["vignette_runs"][0]["steps"][0]["node_id"] == "arrival"
     bodies = {entry["body"] for entry in data["journal_entries"]}
@@ -234,7 +234,7 @@ def test_export_nests_responses_steps_and_comments(
 
 def test_export_has_no_secrets(app: Flask, world: dict[str, int]) -> None:
     with app.app_context():
-        data = privacy.export_user_data(world["user"])
+        data = data_export.export_user_data(world["user"])
         password_hash = db.session.get(User, world["user"]).password_hash
     dumped = json.dumps(data)
     assert "password_hash" not in dumped
@@ -248,7 +248,7 @@ def test_export_is_json_with_utc_iso_timestamps(
     app: Flask, world: dict[str, int]
 ) -> None:
     with app.app_context():
-        data = json.loads(json.dumps(privacy.export_user_data(world["user"])))
+        data = json.loads(json.dumps(data_export.export_user_data(world["user"])))
     stamps = [
         data["profile"]["created_at"],
         data["exported_at"],
@@ -264,7 +264,7 @@ def test_export_includes_only_own_audit_events(
     app: Flask, world: dict[str, int]
 ) -> None:
     with app.app_context():
-        events = privacy.export_user_data(world["user"])["audit_events"]
+        events = data_export.export_user_data(world["user"])["audit_events"]
     actions = sorted(event["action"] for event in events)
     assert actions == ["export", "login", "login_failed", "role_changed"]
 
@@ -272,7 +272,9 @@ def test_export_includes_only_own_audit_events(
 def test_export_zip_has_one_csv_per_table(app: Flask, world: dict[str, int]) -> None:
     with app.app_context():
         archive = zipfile.ZipFile(
-            BytesIO(privacy.export_zip(privacy.export_user_data(world["user"])))
+            BytesIO(
+                data_export_csv.export_zip(data_export.export_user_data(world["user"]))
+            )
         )
     names = set(archive.namelist())
     for section in (*EXPECTED_SECTIONS, "profile", "quiz_responses", "vignette_steps"):
@@ -286,7 +288,7 @@ def test_export_zip_has_one_csv_per_table(app: Flask, world: dict[str, int]) -> 
 
 def test_export_zip_neutralises_spreadsheet_formulas() -> None:
     data = {"profile": {"name": "=HYPERLINK(1)"}, "roles": [], "notes": []}
-    archive = zipfile.ZipFile(BytesIO(privacy.export_zip(data)))
+    archive = zipfile.ZipFile(BytesIO(data_export_csv.export_zip(data)))
     assert "'=HYPERLINK(1)" in archive.read("profile.csv").decode()
 
 

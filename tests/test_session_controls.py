@@ -128,7 +128,8 @@ def test_the_idle_limit_is_configurable(app, make_user, minutes_ok, minutes_out)
 
 
 def test_idle_limit_settings_are_read_from_the_environment(monkeypatch, tmp_path):
-    from kaptrain.platform.config import ConfigError, load_config
+    from kaptrain.platform.config import load_config
+    from kaptrain.platform.setting_values import ConfigError
 
     monkeypatch.setenv("KAPTRAIN_IDLE_MINUTES_STAFF", "15")
     monkeypatch.setenv("KAPTRAIN_IDLE_MINUTES_TRAINEE", "45")

@@ -15,7 +15,8 @@ from kaptrain import create_app
 from kaptrain.extensions import db
 from kaptrain.learning.course import current_catalog
 from kaptrain.models import Certificate, utcnow
-from kaptrain.platform.config import ConfigError, load_config
+from kaptrain.platform.config import load_config
+from kaptrain.platform.setting_values import ConfigError
 from kaptrain.platform.urls import absolute_url
 from tests.support.learn import MODULE_ID, fixture_config
 

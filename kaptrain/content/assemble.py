@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MappingProxyType
+from typing import Any
 
 from kaptrain.content.blocks import Block, Line, join
 from kaptrain.content.items import ItemDraft
@@ -69,72 +71,90 @@ def _question(renderer: Renderer, q: QuestionDraft, cited: list[str]) -> Questio
 
 def render_item(renderer: Renderer, item: ItemDraft) -> Item:
     """Render one checked item; raises ``KeyError`` when required meta is missing."""
+    render = _RENDER_KIND.get(item.kind, _render_evaluation)
+    return render(renderer, item)
+
+
+def _common(item: ItemDraft) -> dict[str, Any]:
+    """The fields every kind of item has."""
     meta = item.meta
-    common = {"id": meta["id"], "title": meta["title"], "source_path": item.path}
-    if item.kind == "lesson":
-        html, toc = render_document(renderer, item)
-        return Lesson(
-            **common,
-            estimated_minutes=meta["estimated_minutes"],
-            objectives=meta.get("objectives", ()),
-            content_note=meta.get("content_note"),
-            optional=meta.get("optional", False),
-            html=html,
-            toc_html=toc,
-            cited_keys=_cited(item),
-        )
-    if item.kind == "quiz":
-        questions = []
-        for q in item.questions:
-            lines = range(q.line, _end_line(q) + 1)
-            cited = [k for k, line in item.scan.citations if line in lines]
-            questions.append(_question(renderer, q, list(dict.fromkeys(cited))))
-        return Quiz(
-            **common,
-            pass_percent=meta.get("pass_percent", 80),
-            pretest=meta.get("pretest", False),
-            shuffle_options=meta.get("shuffle_options", False),
-            max_attempts=meta.get("max_attempts"),
-            retry_wait_minutes=meta.get("retry_wait_minutes"),
-            estimated_minutes=meta.get("estimated_minutes", 0),
-            questions=tuple(questions),
-        )
-    if item.kind == "vignette":
-        nodes = {}
-        for node in item.nodes:
-            choices = tuple(
-                Choice(
-                    key=str(n + 1),
-                    text_html=renderer.inline(c.text),
-                    rating=c.rating,
-                    target=c.target,  # type: ignore[arg-type]
-                    feedback_html=_frag(renderer, c.feedback),
-                )
-                for n, c in enumerate(node.choices)
+    return {"id": meta["id"], "title": meta["title"], "source_path": item.path}
+
+
+def _render_lesson(renderer: Renderer, item: ItemDraft) -> Item:
+    meta = item.meta
+    html, toc = render_document(renderer, item)
+    return Lesson(
+        **_common(item),
+        estimated_minutes=meta["estimated_minutes"],
+        objectives=meta.get("objectives", ()),
+        content_note=meta.get("content_note"),
+        optional=meta.get("optional", False),
+        html=html,
+        toc_html=toc,
+        cited_keys=_cited(item),
+    )
+
+
+def _render_quiz(renderer: Renderer, item: ItemDraft) -> Item:
+    meta = item.meta
+    questions = []
+    for q in item.questions:
+        lines = range(q.line, _end_line(q) + 1)
+        cited = [k for k, line in item.scan.citations if line in lines]
+        questions.append(_question(renderer, q, list(dict.fromkeys(cited))))
+    return Quiz(
+        **_common(item),
+        pass_percent=meta.get("pass_percent", 80),
+        pretest=meta.get("pretest", False),
+        shuffle_options=meta.get("shuffle_options", False),
+        max_attempts=meta.get("max_attempts"),
+        retry_wait_minutes=meta.get("retry_wait_minutes"),
+        estimated_minutes=meta.get("estimated_minutes", 0),
+        questions=tuple(questions),
+    )
+
+
+def _render_vignette(renderer: Renderer, item: ItemDraft) -> Item:
+    meta = item.meta
+    nodes = {}
+    for node in item.nodes:
+        choices = tuple(
+            Choice(
+                key=str(n + 1),
+                text_html=renderer.inline(c.text),
+                rating=c.rating,
+                target=c.target,  # type: ignore[arg-type]
+                feedback_html=_frag(renderer, c.feedback),
             )
-            nodes[node.id] = Node(
-                id=node.id,
-                kind=node.kind,  # type: ignore[arg-type]
-                body_html=_frag(renderer, node.body),
-                prompt_html=renderer.inline(join(node.prompt)),
-                choices=choices,
-                next=node.continues[0][0] if node.continues else None,
-            )
-        return Vignette(
-            **common,
-            start=meta["start"],
-            based_on=meta["based_on"],
-            estimated_minutes=meta["estimated_minutes"],
-            content_note=meta.get("content_note"),
-            optional=meta.get("optional", False),
-            nodes=MappingProxyType(nodes),
-            cited_keys=_cited(item),
+            for n, c in enumerate(node.choices)
         )
+        nodes[node.id] = Node(
+            id=node.id,
+            kind=node.kind,  # type: ignore[arg-type]
+            body_html=_frag(renderer, node.body),
+            prompt_html=renderer.inline(join(node.prompt)),
+            choices=choices,
+            next=node.continues[0][0] if node.continues else None,
+        )
+    return Vignette(
+        **_common(item),
+        start=meta["start"],
+        based_on=meta["based_on"],
+        estimated_minutes=meta["estimated_minutes"],
+        content_note=meta.get("content_note"),
+        optional=meta.get("optional", False),
+        nodes=MappingProxyType(nodes),
+        cited_keys=_cited(item),
+    )
+
+
+def _render_evaluation(renderer: Renderer, item: ItemDraft) -> Item:
     assert item.split is not None  # noqa: S101
     blocks = item.split.blocks
     return Evaluation(
-        **common,
-        estimated_minutes=meta.get("estimated_minutes", 0),
+        **_common(item),
+        estimated_minutes=item.meta.get("estimated_minutes", 0),
         ratings=tuple(
             (b.arg, renderer.inline(join(b.lines)))
             for b in blocks
@@ -146,6 +166,14 @@ def render_item(renderer: Renderer, item: ItemDraft) -> Item:
             if b.name == "comment"
         ),
     )
+
+
+# Any other checked kind is an evaluation (the checker admits no fifth kind).
+_RENDER_KIND: dict[str, Callable[[Renderer, ItemDraft], Item]] = {
+    "lesson": _render_lesson,
+    "quiz": _render_quiz,
+    "vignette": _render_vignette,
+}
 
 
 def _end_line(q: QuestionDraft) -> int:

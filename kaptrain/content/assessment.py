@@ -177,45 +177,9 @@ def check_quiz(quiz: ItemDraft, objectives: int | None, out: Problems) -> QuizFi
     questions = quiz.questions
     for q in questions:
         check_cues(q, out)
-        if q.level is None:
-            out.strict_warning(
-                q.line,
-                "Q17",
-                f'question "{q.id}" has no :level:; write :level: recall, '
-                "understand or apply under the ::: question line (absent counts "
-                "as recall)",
-            )
-        if not q.objectives:
-            out.warning(
-                q.line,
-                "Q16",
-                f'question "{q.id}" names no objective; write the numbers of the '
-                "module objectives it assesses, like :objectives: 2",
-            )
-        elif objectives is not None:
-            for number in q.objectives:
-                if number > objectives:
-                    out.error(
-                        q.objectives_line or q.line,
-                        "Q15",
-                        f'question "{q.id}" names objective {number}, but '
-                        f"module.md lists {objectives} objective"
-                        f"{'' if objectives == 1 else 's'}; use 1-{objectives}",
-                    )
+        _check_level_and_objectives(q, objectives, out)
     single = [q for q in questions if q.type == "single"]
-    longest = tuple(q.id for q in single if keyed_is_longest(q))
-    if single and len(longest) / len(single) > LONGEST_LIMIT:
-        first = next(q for q in single if q.id == longest[0])
-        out.warning(
-            first.line,
-            "W-LONGEST",
-            f"the correct option is the longest in {len(longest)} of "
-            f"{len(single)} single-choice questions "
-            f"({_percent(len(longest), len(single))}; "
-            f"at most {LONGEST_LIMIT:.0%}): {', '.join(longest)}. Readers learn "
-            "that the longest answer is right; shorten the keys or lengthen "
-            "the distractors",
-        )
+    longest = _check_keyed_longest(single, out)
     applied = sum(1 for q in questions if q.level == "apply")
     if questions and applied / len(questions) < APPLY_MIN:
         out.warning(
@@ -246,6 +210,55 @@ def check_quiz(quiz: ItemDraft, objectives: int | None, out: Problems) -> QuizFi
         objectives_total=objectives or 0,
         objectives_covered=tuple(covered),
     )
+
+
+def _check_level_and_objectives(
+    q: QuestionDraft, objectives: int | None, out: Problems
+) -> None:
+    """Q15-Q17: the question's :level: and the objectives it names."""
+    if q.level is None:
+        out.strict_warning(
+            q.line,
+            "Q17",
+            f'question "{q.id}" has no :level:; write :level: recall, '
+            "understand or apply under the ::: question line (absent counts "
+            "as recall)",
+        )
+    if not q.objectives:
+        out.warning(
+            q.line,
+            "Q16",
+            f'question "{q.id}" names no objective; write the numbers of the '
+            "module objectives it assesses, like :objectives: 2",
+        )
+    elif objectives is not None:
+        for number in q.objectives:
+            if number > objectives:
+                out.error(
+                    q.objectives_line or q.line,
+                    "Q15",
+                    f'question "{q.id}" names objective {number}, but '
+                    f"module.md lists {objectives} objective"
+                    f"{'' if objectives == 1 else 's'}; use 1-{objectives}",
+                )
+
+
+def _check_keyed_longest(single: list[QuestionDraft], out: Problems) -> tuple[str, ...]:
+    """W-LONGEST: the key is not mostly the longest option; the ids where it is."""
+    longest = tuple(q.id for q in single if keyed_is_longest(q))
+    if single and len(longest) / len(single) > LONGEST_LIMIT:
+        first = next(q for q in single if q.id == longest[0])
+        out.warning(
+            first.line,
+            "W-LONGEST",
+            f"the correct option is the longest in {len(longest)} of "
+            f"{len(single)} single-choice questions "
+            f"({_percent(len(longest), len(single))}; "
+            f"at most {LONGEST_LIMIT:.0%}): {', '.join(longest)}. Readers learn "
+            "that the longest answer is right; shorten the keys or lengthen "
+            "the distractors",
+        )
+    return longest
 
 
 def check_coverage(

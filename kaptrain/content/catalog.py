@@ -14,6 +14,7 @@ from kaptrain.content.modules import ModuleDraft, load_module
 from kaptrain.content.pipeline import (
     PARALLEL_MIN_MODULES,
     Job,
+    Outcome,
     quick_hash,
     run_jobs,
     worker_count,
@@ -58,18 +59,14 @@ def build_catalog(
     problem inside the tree is reported, never raised. Modules with errors are
     listed in ``catalog.broken``; all others are served.
     """
-    modules_dir = Path(modules_dir)
-    if not modules_dir.is_dir():
-        raise FileNotFoundError(f"{modules_dir} is not a directory")
-    base = modules_dir.resolve().parent
     reusable = {m.path: m for m in previous.modules} if previous is not None else {}
     jobs = []
-    for folder in module_folders(modules_dir):
+    for folder, display in _located_folders(modules_dir):
         old = reusable.get(folder)
         jobs.append(
             Job(
                 folder=folder,
-                display=folder.resolve().relative_to(base).as_posix(),
+                display=display,
                 reuse_hash=old.content_hash if old is not None else None,
             )
         )
@@ -84,6 +81,28 @@ def build_catalog(
     outcomes = run_jobs(jobs, links=links, cache=cache, workers=workers)
     drafts = [o.draft for o in outcomes]
     _check_site(drafts)
+    catalog = _catalog(outcomes, reusable)
+    rendered = sum(1 for o in outcomes if o.rendered)
+    return BuildResult(
+        catalog=catalog, problems=catalog.problems, rendered=rendered, workers=workers
+    )
+
+
+def _located_folders(modules_dir: Path) -> list[tuple[Path, str]]:
+    """Each module folder with the path problems name it by (from the tree's
+    parent, e.g. ``modules/grief``); FileNotFoundError without the tree."""
+    modules_dir = Path(modules_dir)
+    if not modules_dir.is_dir():
+        raise FileNotFoundError(f"{modules_dir} is not a directory")
+    base = modules_dir.resolve().parent
+    return [
+        (folder, folder.resolve().relative_to(base).as_posix())
+        for folder in module_folders(modules_dir)
+    ]
+
+
+def _catalog(outcomes: list[Outcome], reusable: dict[Path, Module]) -> Catalog:
+    """Served and broken modules from the outcomes, with the content version."""
     modules: list[Module] = []
     broken: list[BrokenModule] = []
     for outcome in outcomes:
@@ -103,20 +122,16 @@ def build_catalog(
             assert outcome.module is not None  # noqa: S101 - valid and not reused
             modules.append(outcome.module)
     modules.sort(key=lambda m: (m.order, m.id))
-    problems = tuple(sorted(p for d in drafts for p in d.problems))
+    drafts = [o.draft for o in outcomes]
     version = hashlib.sha256(
         "".join(f"{d.display}:{d.content_hash}\n" for d in drafts).encode()
     ).hexdigest()
-    catalog = Catalog(
+    return Catalog(
         modules=tuple(modules),
         broken=tuple(broken),
-        problems=problems,
+        problems=tuple(sorted(p for d in drafts for p in d.problems)),
         version=version,
         by_id=MappingProxyType({m.id: m for m in modules}),
-    )
-    rendered = sum(1 for o in outcomes if o.rendered)
-    return BuildResult(
-        catalog=catalog, problems=problems, rendered=rendered, workers=workers
     )
 
 
@@ -135,13 +150,9 @@ def check_drafts(
     modules_dir: Path,
 ) -> tuple[tuple[Problem, ...], list[ModuleDraft]]:
     """Like :func:`check_tree`, with the checked module drafts (their figures)."""
-    modules_dir = Path(modules_dir)
-    if not modules_dir.is_dir():
-        raise FileNotFoundError(f"{modules_dir} is not a directory")
-    base = modules_dir.resolve().parent
     drafts = [
-        load_module(folder, folder.resolve().relative_to(base).as_posix())
-        for folder in module_folders(modules_dir)
+        load_module(folder, display)
+        for folder, display in _located_folders(modules_dir)
     ]
     _check_site(drafts)
     return tuple(sorted(p for d in drafts for p in d.problems)), drafts

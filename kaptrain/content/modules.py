@@ -1,4 +1,9 @@
-"""Check one module folder: its files, contents, references, links and credit."""
+"""Check one module folder: its files, contents, items, credit and assessment.
+
+The rules on references and citations (C1-C8) are
+:mod:`kaptrain.content.citation_rules`; the rules on links and images (L1-L6)
+are :mod:`kaptrain.content.link_rules`.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,17 @@ import hashlib
 import math
 import os
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
 from kaptrain.content.assessment import QuizFigures, check_coverage, check_quiz
+from kaptrain.content.citation_rules import check_citations, check_references
 from kaptrain.content.hours import HoursEstimate, estimate
 from kaptrain.content.items import ItemDraft, read_item
+from kaptrain.content.link_rules import check_links
 from kaptrain.content.model import ModuleFigures
 from kaptrain.content.problems import Problem, Problems, did_you_mean
-from kaptrain.content.references import LOCATED, RefDraft, read_references
-
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-_ALLOWED_SCHEMES = ("http", "https", "mailto")
+from kaptrain.content.references import RefDraft, read_references
 
 
 @dataclass
@@ -54,6 +56,10 @@ class ModuleDraft:
     def has_errors(self) -> bool:
         """True when any problem of this module is an error."""
         return any(p.is_error for p in self.problems)
+
+    def every_item(self) -> list[ItemDraft]:
+        """module.md (when read) and then every item file that was read."""
+        return ([self.module] if self.module else []) + list(self.items.values())
 
     def path_items(self) -> list[ItemDraft]:
         """Items in ``contents`` order (only those that were read)."""
@@ -105,10 +111,10 @@ def load_module(folder: Path, display: str) -> ModuleDraft:
         _check_items(draft, out)
         _check_credit(draft, out)
         _check_assessment(draft, out)
-    _check_references(draft, out)
-    _check_citations(draft, out)
-    _check_links(draft, out)
-    draft.content_hash = _hash(draft.files)
+    check_references(draft, out)
+    check_citations(draft, out)
+    check_links(draft, out)
+    draft.content_hash = files_hash(draft.files)
     draft.figures = module_figures(draft)
     return draft
 
@@ -293,150 +299,8 @@ def _check_assessment(draft: ModuleDraft, out: Problems) -> None:
         check_coverage(figures, quiz, objective_lines, out)
 
 
-def _check_references(draft: ModuleDraft, out: Problems) -> None:
-    """C5-C8: what a CE reviewer needs to find each work."""
-    refs_out = out.for_path(f"{draft.display}/references.yaml")
-    for key, ref in draft.references.items():
-        if not ref.title:
-            how = (
-                "replace text: with fields, starting with"
-                if not ref.structured
-                else "add"
-            )
-            refs_out.warning(
-                ref.line,
-                "C5",
-                f'reference "{key}" has no title; {how} title: "the work\'s own '
-                'title" (never a description in brackets)',
-            )
-        if ref.type == "article" and not ref.doi and not ref.no_doi:
-            refs_out.warning(
-                ref.line,
-                "C6",
-                f'article "{key}" has no doi; add doi: 10.xxxx/..., or write '
-                'doi: none with doi_reason: "..." when the journal assigns none',
-            )
-        if ref.type in LOCATED and not ref.has_link:
-            refs_out.warning(
-                ref.line,
-                "C7",
-                f'{ref.type} "{key}" has neither url nor doi; add the stable '
-                "address where a reader finds it (url: https://...)",
-            )
-        if not ref.structured:
-            refs_out.strict_warning(
-                ref.at("text"),
-                "C8",
-                f'reference "{key}" is written as text:; use structured fields '
-                "(type, authors, year, title, journal or publisher, doi or url) "
-                "so the platform formats it",
-            )
-
-
-def _check_citations(draft: ModuleDraft, out: Problems) -> None:
-    used: set[str] = set()
-    everything = ([draft.module] if draft.module else []) + list(draft.items.values())
-    for item in everything:
-        for key, line in item.scan.citations:
-            used.add(key)
-            if key in draft.references:
-                continue
-            if "references.yaml" not in draft.files:
-                message = f'"[@{key}]" is cited but the module has no references.yaml'
-            else:
-                message = (
-                    f'"[@{key}]" is not in references.yaml.'
-                    f"{did_you_mean(key, draft.references)}"
-                )
-            out.for_path(item.display).error(line, "C1", message)
-    refs_out = out.for_path(f"{draft.display}/references.yaml")
-    for key, ref in draft.references.items():
-        if key not in used:
-            refs_out.warning(
-                ref.line,
-                "C2",
-                f'reference "{key}" is never cited; cite it as [@{key}] or remove it',
-            )
-
-
-def _check_links(draft: ModuleDraft, out: Problems) -> None:
-    everything = ([draft.module] if draft.module else []) + list(draft.items.values())
-    for item in everything:
-        item_out = out.for_path(item.display)
-        for target, text, line, image in item.scan.links:
-            if image and not text.strip():
-                item_out.error(
-                    line,
-                    "L3",
-                    "image has no alt text; describe it for "
-                    "screen readers: ![what the image shows](media/x.png)",
-                )
-            _check_target(draft, target, image, line, item_out)
-
-
-def _check_target(
-    draft: ModuleDraft, target: str, image: bool, line: int, out: Problems
-) -> None:
-    what = "image" if image else "link"
-    if not target:
-        out.error(line, "L1", f"{what} has no target between the parentheses")
-        return
-    scheme = _SCHEME.match(target)
-    if scheme and scheme.group(1).lower() not in _ALLOWED_SCHEMES:
-        out.error(
-            line,
-            "L5",
-            f'{what} "{target[:60]}" uses "{scheme.group(1)}:"; only '
-            "https:, http:, mailto: and relative links are allowed",
-        )
-        return
-    if target.startswith("#"):
-        return
-    if scheme or target.startswith("/"):
-        if image:
-            out.error(
-                line,
-                "L6",
-                f'image "{target[:60]}" is not in the module; save '
-                "it in media/ and write ![alt](media/name.png)",
-            )
-        return
-    path = posixpath.normpath(unquote(target.partition("#")[0].partition("?")[0]))
-    if path == "." or not path:
-        return
-    if path.startswith("../") or path == "..":
-        out.error(
-            line,
-            "L4",
-            f'{what} "{target}" points outside the module folder; '
-            "link to other modules by their web address instead",
-        )
-        return
-    if path not in draft.files:
-        code = "L2" if image else "L1"
-        out.error(
-            line,
-            code,
-            f'{what} "{target}" does not resolve: there is no '
-            f"file {path} in the module.{did_you_mean(path, draft.files)}",
-        )
-    elif path.endswith(".md") and path != "module.md" and path not in draft.contents:
-        out.error(
-            line,
-            "L1",
-            f'link "{target}" points to a file that is not in '
-            "contents, so it is never published",
-        )
-    elif not path.endswith(".md") and not path.startswith("media/"):
-        out.error(
-            line,
-            "L6",
-            f'"{path}" is not in media/; only files in the '
-            "module's media/ folder are served",
-        )
-
-
-def _hash(files: dict[str, Path]) -> str:
+def files_hash(files: dict[str, Path]) -> str:
+    """One SHA-256 over every file's relative path and contents."""
     digest = hashlib.sha256()
     for name in sorted(files):
         try:

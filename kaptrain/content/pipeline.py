@@ -27,7 +27,7 @@ from kaptrain.content.assemble import assemble
 from kaptrain.content.blocks import Scan
 from kaptrain.content.cache import RenderCache
 from kaptrain.content.model import Module
-from kaptrain.content.modules import ModuleDraft, _hash, list_files, load_module
+from kaptrain.content.modules import ModuleDraft, files_hash, list_files, load_module
 from kaptrain.content.render import Links, Renderer
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Outcome:
 
 def quick_hash(folder: Path) -> str:
     """The content hash a job will find, without parsing (just reading bytes)."""
-    return _hash(list_files(folder))
+    return files_hash(list_files(folder))
 
 
 def run_job(

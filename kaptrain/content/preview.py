@@ -120,6 +120,44 @@ def _files(draft: ModuleDraft) -> list[tuple[str, bool]]:
     return [(n, True) for n in listed] + [(n, False) for n in others]
 
 
+def _overview(renderer: Renderer, draft: ModuleDraft) -> str:
+    """module.md rendered, or "" when it is missing or cannot be rendered."""
+    if draft.module is None or draft.module.split is None:
+        return ""
+    try:
+        return render_document(renderer, draft.module)[0]
+    except Exception:  # noqa: BLE001 - a preview shows what it can
+        log.info("preview could not render %s/module.md", draft.display, exc_info=True)
+        return ""
+
+
+def _preview_item(
+    renderer: Renderer,
+    draft: ModuleDraft,
+    name: str,
+    listed: bool,
+    problems: tuple[Problem, ...],
+) -> PreviewItem:
+    """One file of the module as far as it renders, with its own problems."""
+    path = f"{draft.display}/{name}"
+    source = draft.items.get(name)
+    rendered = _render(renderer, source) if source is not None else None
+    return PreviewItem(
+        file=name,
+        display=path,
+        kind=source.kind if source else None,
+        id=(rendered.id if rendered else None) or (source and source.id),
+        title=(
+            rendered.title
+            if rendered
+            else (source.meta.get("title") if source else None) or name
+        ),
+        listed=listed,
+        item=rendered,
+        problems=tuple(p for p in problems if p.path == path),
+    )
+
+
 def preview_module(
     folder: Path,
     *,
@@ -142,39 +180,16 @@ def preview_module(
     meta = dict(draft.module.meta) if draft.module is not None else {}
     module_id = draft.id or _slug(folder.name)
     renderer.context = module_context(draft, module_id)
-    overview = ""
-    if draft.module is not None and draft.module.split is not None:
-        try:
-            overview, _ = render_document(renderer, draft.module)
-        except Exception:  # noqa: BLE001 - a preview shows what it can
-            log.info("preview could not render %s/module.md", display, exc_info=True)
+    overview = _overview(renderer, draft)
     try:
         references = render_references(renderer, draft)
     except Exception:  # noqa: BLE001
         references = ()
-    items = []
-    item_paths = set()
-    for name, listed in _files(draft):
-        path = f"{display}/{name}"
-        item_paths.add(path)
-        source = draft.items.get(name)
-        rendered = _render(renderer, source) if source is not None else None
-        items.append(
-            PreviewItem(
-                file=name,
-                display=path,
-                kind=source.kind if source else None,
-                id=(rendered.id if rendered else None) or (source and source.id),
-                title=(
-                    rendered.title
-                    if rendered
-                    else (source.meta.get("title") if source else None) or name
-                ),
-                listed=listed,
-                item=rendered,
-                problems=tuple(p for p in problems if p.path == path),
-            )
-        )
+    items = [
+        _preview_item(renderer, draft, name, listed, problems)
+        for name, listed in _files(draft)
+    ]
+    item_paths = {item.display for item in items}
     return Preview(
         name=folder.name,
         display=display,

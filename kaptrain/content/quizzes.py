@@ -182,16 +182,7 @@ def _parse_body(q: QuestionDraft, lines: list[Line], out: Problems) -> bool:
             continue
         feedback = _FEEDBACK.match(text)
         if feedback:
-            if last is None:
-                out.error(
-                    number,
-                    "Q7",
-                    "a > feedback line must sit directly under an "
-                    "option (or its previous feedback line), with no blank line",
-                )
-                ok = False
-            else:
-                last.feedback.append((number, feedback.group(1)))
+            ok = _add_feedback(last, number, feedback.group(1), out) and ok
             continue
         if not text.strip():
             last = None
@@ -199,24 +190,47 @@ def _parse_body(q: QuestionDraft, lines: list[Line], out: Problems) -> bool:
                 q.stem.append((number, text))
             continue
         if state == "options":
-            if last is not None and not last.feedback and text.startswith("  "):
-                last.text.append((number, text.strip()))
-                continue
-            hint = (
-                "start an option with - [x] or - [ ]"
-                if q.type != "order"
-                else "start each step with - "
-            )
-            out.error(
-                number,
-                "Q12",
-                f"unexpected text after the options; {hint}, or "
-                "begin the explanation with Explanation:",
-            )
-            ok = False
+            ok = _continue_option(q, last, number, text, out) and ok
             continue
         q.stem.append((number, text))
     return ok
+
+
+def _add_feedback(
+    last: OptionDraft | None, number: int, text: str, out: Problems
+) -> bool:
+    """A ``>`` feedback line for the option above; Q7 when there is none."""
+    if last is None:
+        out.error(
+            number,
+            "Q7",
+            "a > feedback line must sit directly under an "
+            "option (or its previous feedback line), with no blank line",
+        )
+        return False
+    last.feedback.append((number, text))
+    return True
+
+
+def _continue_option(
+    q: QuestionDraft, last: OptionDraft | None, number: int, text: str, out: Problems
+) -> bool:
+    """An indented line continues the option above; other text is Q12."""
+    if last is not None and not last.feedback and text.startswith("  "):
+        last.text.append((number, text.strip()))
+        return True
+    hint = (
+        "start an option with - [x] or - [ ]"
+        if q.type != "order"
+        else "start each step with - "
+    )
+    out.error(
+        number,
+        "Q12",
+        f"unexpected text after the options; {hint}, or "
+        "begin the explanation with Explanation:",
+    )
+    return False
 
 
 def _match_option(
@@ -301,6 +315,13 @@ def check_question(q: QuestionDraft, out: Problems) -> None:
             f"{count}; write each as - [x] text or - [ ] text",
         )
         return
+    _check_marks(q, correct, count, out)
+
+
+def _check_marks(
+    q: QuestionDraft, correct: list[int], count: int, out: Problems
+) -> None:
+    """Q3, Q4: how many options are marked [x] for the question's type."""
     lines = ", ".join(str(n) for n in correct)
     if q.type in ("single", "true-false") and len(correct) != 1:
         found = (

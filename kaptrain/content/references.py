@@ -236,6 +236,22 @@ def read_references(path: Path, out: Problems) -> dict[str, RefDraft] | None:
 
 
 def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | None:
+    """One reference, checked (C3); None after reporting what is wrong with it."""
+    draft = _read_fields(key, line, node, out)
+    if draft is None:
+        return None
+    if not _check_type(draft, key, line, out) or not _check_doi(draft, key, line, out):
+        return None
+    if draft.url is not None and not draft.url.startswith(("https://", "http://")):
+        out.error(line, "C3", f'url of "{key}" must start with https://')
+        return None
+    return draft
+
+
+def _read_fields(
+    key: str, line: int, node: yaml.Node, out: Problems
+) -> RefDraft | None:
+    """The reference's known fields, each one line of text."""
     if not isinstance(node, yaml.MappingNode):
         out.error(
             line,
@@ -263,6 +279,11 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             return None
         setattr(draft, name, value.value.strip())
         draft.lines[name] = at  # type: ignore[index]
+    return draft
+
+
+def _check_type(draft: RefDraft, key: str, line: int, out: Problems) -> bool:
+    """A title or authors, and a known type: when written with fields."""
     if not draft.text and not (draft.title or draft.authors):
         out.error(
             line,
@@ -270,7 +291,7 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             f'reference "{key}" has neither "title:" nor "authors:"; write the '
             "reference's fields (type, authors, year, title, ...)",
         )
-        return None
+        return False
     if draft.structured and draft.type is None:
         out.error(
             line,
@@ -278,7 +299,7 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             f'reference "{key}" has no "type:"; the platform formats it by type: '
             f"{', '.join(TYPES)}",
         )
-        return None
+        return False
     if draft.type is not None and draft.type not in TYPES:
         out.error(
             draft.at("type"),
@@ -286,7 +307,12 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             f'unknown reference type "{draft.type}" of "{key}"; use '
             f"{', '.join(TYPES)}.{did_you_mean(draft.type, TYPES)}",
         )
-        return None
+        return False
+    return True
+
+
+def _check_doi(draft: RefDraft, key: str, line: int, out: Problems) -> bool:
+    """A DOI of the right shape, or ``doi: none`` with a doi_reason (normalises)."""
     if draft.doi is not None and draft.doi.casefold() == "none":
         if not draft.doi_reason:
             out.error(
@@ -295,7 +321,7 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
                 f'"doi: none" of "{key}" needs a doi_reason: saying why the work '
                 'has no DOI, like doi_reason: "the journal assigns no DOIs"',
             )
-            return None
+            return False
         draft.doi, draft.no_doi = None, True
     elif draft.doi_reason is not None:
         out.error(
@@ -304,7 +330,7 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
             f'doi_reason of "{key}" explains "doi: none"; write doi: none, '
             "or remove doi_reason",
         )
-        return None
+        return False
     if draft.doi is not None:
         draft.doi = draft.doi.removeprefix("https://doi.org/").removeprefix("doi:")
         if not _DOI.match(draft.doi):
@@ -313,8 +339,5 @@ def _entry(key: str, line: int, node: yaml.Node, out: Problems) -> RefDraft | No
                 "C3",
                 f'doi "{draft.doi}" of "{key}" should look like 10.1037/a0012345',
             )
-            return None
-    if draft.url is not None and not draft.url.startswith(("https://", "http://")):
-        out.error(line, "C3", f'url of "{key}" must start with https://')
-        return None
-    return draft
+            return False
+    return True

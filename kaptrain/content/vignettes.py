@@ -61,13 +61,7 @@ class NodeDraft:
 
 def parse_node(block: Block, out: Problems) -> NodeDraft | None:
     """Parse one node block; returns None when its id is unusable."""
-    if not SLUG.match(block.arg):
-        out.error(
-            block.line,
-            "B6",
-            f'a {block.name} needs an id: "::: {block.name} '
-            'my-id" (lowercase letters, digits, hyphens)',
-        )
+    if not _usable_id(block, out):
         return None
     node = NodeDraft(id=block.arg, kind=block.name, line=block.line)
     last: ChoiceDraft | None = None
@@ -83,17 +77,7 @@ def parse_node(block: Block, out: Problems) -> NodeDraft | None:
             node.prompt.append((number, prompt.group(1)))
             after_body, last = True, None
         elif choice:
-            rating, label, target = choice.groups()
-            if rating not in RATINGS:
-                guess = _RATING_GUESS.get(rating.lower())
-                hint = f' Did you mean "{guess}"?' if guess else ""
-                out.error(
-                    number,
-                    "V8",
-                    f'unknown rating "[{rating}]"; use [best], '
-                    f"[ok] or [avoid].{hint or did_you_mean(rating, RATINGS)}",
-                )
-            last = ChoiceDraft(number, rating, label, target)
+            last = _choice(number, choice, out)
             node.choices.append(last)
             after_body = True
         elif step:
@@ -137,7 +121,35 @@ def parse_node(block: Block, out: Problems) -> NodeDraft | None:
     return node
 
 
+def _usable_id(block: Block, out: Problems) -> bool:
+    if SLUG.match(block.arg):
+        return True
+    out.error(
+        block.line,
+        "B6",
+        f'a {block.name} needs an id: "::: {block.name} '
+        'my-id" (lowercase letters, digits, hyphens)',
+    )
+    return False
+
+
+def _choice(number: int, match: re.Match[str], out: Problems) -> ChoiceDraft:
+    """A ``- [rating] text -> target`` line; an unknown rating is reported."""
+    rating, label, target = match.groups()
+    if rating not in RATINGS:
+        guess = _RATING_GUESS.get(rating.lower())
+        hint = f' Did you mean "{guess}"?' if guess else ""
+        out.error(
+            number,
+            "V8",
+            f'unknown rating "[{rating}]"; use [best], '
+            f"[ok] or [avoid].{hint or did_you_mean(rating, RATINGS)}",
+        )
+    return ChoiceDraft(number, rating, label, target)
+
+
 def _check_shape(node: NodeDraft, out: Problems) -> None:
+    """V5, V6, V9: what a scene, reflection or ending may hold."""
     exits = node.exits()
     if node.kind == "ending":
         if exits or node.prompt:
@@ -159,6 +171,12 @@ def _check_shape(node: NodeDraft, out: Problems) -> None:
             "its text is the question and one -> line leads on",
         )
         return
+    _check_decision(node, out)
+    _check_way_on(node, exits, out)
+
+
+def _check_decision(node: NodeDraft, out: Problems) -> None:
+    """A ? prompt and its choices come together, two choices at least."""
     if node.prompt and not node.choices:
         out.error(
             node.prompt[0][0],
@@ -179,6 +197,10 @@ def _check_shape(node: NodeDraft, out: Problems) -> None:
             "a decision needs at least two choices; "
             "for a single way on, write -> node-id alone",
         )
+
+
+def _check_way_on(node: NodeDraft, exits: list[tuple[str, int]], out: Problems) -> None:
+    """Choices or one -> line, never both, and never neither."""
     if node.choices and node.continues:
         out.error(
             node.continues[0][1],
@@ -204,6 +226,34 @@ def check_graph(
     nodes: list[NodeDraft], start: str | None, start_line: int, out: Problems
 ) -> None:
     """Targets first; the graph rules only run when every target resolves."""
+    by_id, broken = _resolve_targets(nodes, out)
+    if start is None:
+        return
+    if start not in by_id:
+        out.error(
+            start_line,
+            "V3",
+            f'start "{start}" names no node.{did_you_mean(start, by_id)}',
+        )
+        return
+    if broken or not nodes or any(n.faulty for n in nodes):
+        return
+    reachable = _walk(start, {n.id: [t for t, _ in n.exits()] for n in nodes})
+    for node in nodes:
+        if node.id not in reachable:
+            out.error(
+                node.line,
+                "V4",
+                f'node "{node.id}" cannot be reached from '
+                f'start "{start}"; link to it or delete it',
+            )
+    _check_endings(nodes, by_id[start], reachable, out)
+
+
+def _resolve_targets(
+    nodes: list[NodeDraft], out: Problems
+) -> tuple[dict[str, NodeDraft], bool]:
+    """V1, V2: nodes by id, and whether an id repeats or a target is missing."""
     by_id: dict[str, NodeDraft] = {}
     broken = False
     for node in nodes:
@@ -225,30 +275,17 @@ def check_graph(
                     f'"-> {target}" points to no node.{did_you_mean(target, by_id)}',
                 )
                 broken = True
-    if start is None:
-        return
-    if start not in by_id:
-        out.error(
-            start_line,
-            "V3",
-            f'start "{start}" names no node.{did_you_mean(start, by_id)}',
-        )
-        return
-    if broken or not nodes or any(n.faulty for n in nodes):
-        return
-    reachable = _walk(start, {n.id: [t for t, _ in n.exits()] for n in nodes})
-    for node in nodes:
-        if node.id not in reachable:
-            out.error(
-                node.line,
-                "V4",
-                f'node "{node.id}" cannot be reached from '
-                f'start "{start}"; link to it or delete it',
-            )
+    return by_id, broken
+
+
+def _check_endings(
+    nodes: list[NodeDraft], start: NodeDraft, reachable: set[str], out: Problems
+) -> None:
+    """V7: there is an ending, and every reachable node can get to one."""
     endings = [n.id for n in nodes if n.kind == "ending"]
     if not endings:
         out.error(
-            by_id[start].line,
+            start.line,
             "V7",
             "the vignette has no ::: ending block; every path must be able to finish",
         )

@@ -23,6 +23,7 @@ from flask import Flask, current_app
 
 from kaptrain.content import Catalog, build_catalog, tree_fingerprint
 from kaptrain.content.cache import RenderCache
+from kaptrain.content.model import BuildResult
 
 log = logging.getLogger("kaptrain.content")
 
@@ -44,6 +45,35 @@ def empty_catalog(reason: str) -> Catalog:
         version=f"empty:{reason}",
         by_id=MappingProxyType({}),
     )
+
+
+def _unreadable(modules_dir: Path, error: OSError) -> str:
+    """Why the modules folder cannot be read, and which setting to fix."""
+    why = (
+        "it does not exist or is not a folder"
+        if not modules_dir.is_dir()
+        else error.strerror or str(error)
+    )
+    return (
+        f"cannot read the modules folder {modules_dir}: {why}; "
+        "set KAPTRAIN_MODULES_DIR to the folder that holds the modules"
+    )
+
+
+def _log_problems(result: BuildResult) -> None:
+    """Every problem of a build in the log, and each module left out."""
+    for problem in result.problems:
+        level = logging.ERROR if problem.is_error else logging.WARNING
+        log.log(level, "%s", problem)
+    for broken in result.catalog.broken:
+        errors = [p for p in broken.problems if p.is_error]
+        log.error(
+            "module %s left out of the catalog: %d error%s (first: %s)",
+            broken.name,
+            len(errors),
+            "" if len(errors) == 1 else "s",
+            errors[0] if errors else "none",
+        )
 
 
 @dataclass
@@ -99,15 +129,7 @@ class ContentState:
                     self.modules_dir, previous=self.catalog, cache=cache
                 )
             except OSError as error:
-                why = (
-                    "it does not exist or is not a folder"
-                    if not self.modules_dir.is_dir()
-                    else error.strerror or str(error)
-                )
-                self.error = (
-                    f"cannot read the modules folder {self.modules_dir}: {why}; "
-                    "set KAPTRAIN_MODULES_DIR to the folder that holds the modules"
-                )
+                self.error = _unreadable(self.modules_dir, error)
                 log.error("%s; serving no modules", self.error)
                 self.catalog = empty_catalog("unreadable")
                 self.rendered = 0
@@ -123,18 +145,7 @@ class ContentState:
                 self.rendered = 0
             else:
                 self.error = None
-                for problem in result.problems:
-                    level = logging.ERROR if problem.is_error else logging.WARNING
-                    log.log(level, "%s", problem)
-                for broken in result.catalog.broken:
-                    errors = [p for p in broken.problems if p.is_error]
-                    log.error(
-                        "module %s left out of the catalog: %d error%s (first: %s)",
-                        broken.name,
-                        len(errors),
-                        "" if len(errors) == 1 else "s",
-                        errors[0] if errors else "none",
-                    )
+                _log_problems(result)
                 self.catalog = result.catalog
                 self.rendered = result.rendered
                 key = (str(self.modules_dir.resolve()), fingerprint)

@@ -79,37 +79,9 @@ def invite(viewer: User, cohort: Cohort, raw_email: str) -> str:
     waiting = (
         f"{email} already has an invitation to {cohort.name} waiting for an answer."
     )
-    now = utcnow()
-    inserted = insert_ignore(
-        CohortInvitation,
-        {
-            "cohort_id": cohort.id,
-            "email": email,
-            "invited_by_id": viewer.id,
-            "status": INVITATION_PENDING,
-            "created_at": now,
-        },
-    )
-    if not inserted:
-        # Reopen an answered invitation; a pending one stays as it is (a double
-        # click or a second try sends no second e-mail).
-        reopened = db.session.execute(
-            update(CohortInvitation)
-            .where(
-                CohortInvitation.cohort_id == cohort.id,
-                CohortInvitation.email == email,
-                CohortInvitation.status != INVITATION_PENDING,
-            )
-            .values(
-                status=INVITATION_PENDING,
-                created_at=now,
-                answered_at=None,
-                invited_by_id=viewer.id,
-            )
-        ).rowcount
-        if not reopened:
-            db.session.rollback()
-            return waiting
+    if not _open_invitation(viewer, cohort, email):
+        db.session.rollback()
+        return waiting
     account = _account(email)
     audit.record(
         "member_invited",
@@ -124,6 +96,39 @@ def invite(viewer: User, cohort: Cohort, raw_email: str) -> str:
         f"Invitation sent to {email}. They join {cohort.name} when they accept it; "
         "until then you see nothing of theirs."
     )
+
+
+def _open_invitation(viewer: User, cohort: Cohort, email: str) -> bool:
+    """Insert a pending invitation, or reopen an answered one; False when one is
+    already pending (a double click or a second try sends no second e-mail)."""
+    now = utcnow()
+    inserted = insert_ignore(
+        CohortInvitation,
+        {
+            "cohort_id": cohort.id,
+            "email": email,
+            "invited_by_id": viewer.id,
+            "status": INVITATION_PENDING,
+            "created_at": now,
+        },
+    )
+    if inserted:
+        return True
+    reopened = db.session.execute(
+        update(CohortInvitation)
+        .where(
+            CohortInvitation.cohort_id == cohort.id,
+            CohortInvitation.email == email,
+            CohortInvitation.status != INVITATION_PENDING,
+        )
+        .values(
+            status=INVITATION_PENDING,
+            created_at=now,
+            answered_at=None,
+            invited_by_id=viewer.id,
+        )
+    ).rowcount
+    return bool(reopened)
 
 
 def _mail_invitation(

@@ -1,4 +1,6 @@
-"""Multi-factor authentication: TOTP, recovery codes, the sign-in gate, re-auth.
+"""Multi-factor authentication: who needs it, the sign-in gate, checking a code,
+enrolling, turning it off and an administrator's reset. The codes themselves
+(TOTP, recovery codes) are :mod:`kaptrain.people.one_time_codes`.
 
 Who needs a second factor: every supervisor, author and admin, and any trainee
 who chose to enrol. After the password such a person holds a *pending* login
@@ -16,14 +18,8 @@ Services own the commit. Failures a person can fix raise ``AccountError``.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-import secrets
 from typing import Any
 
-import pyotp
-import segno
 from flask import (
     Flask,
     abort,
@@ -32,8 +28,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import Markup
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from kaptrain.extensions import db
@@ -48,19 +43,10 @@ from kaptrain.models import (
     User,
     utcnow,
 )
-from kaptrain.people import audit
+from kaptrain.people import audit, one_time_codes
 from kaptrain.people.accounts import AccountError
 
 STAFF_ROLES = (SUPERVISOR, AUTHOR, ADMIN)
-ISSUER = "kaptrain"
-RECOVERY_CODES = 10
-# 16 characters from a 32-letter alphabet: 80 random bits, so a plain SHA-256 is
-# enough to keep a database copy from yielding usable codes.
-RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-RECOVERY_LENGTH = 16
-# A code from the previous or the next 30-second step is accepted (clock drift).
-DRIFT_STEPS = 1
-
 # What a session that has not passed its second factor may still reach.
 OPEN_ENDPOINTS = frozenset({"static", "main.healthz", "main.support", "auth.logout"})
 VERIFY_ENDPOINTS = frozenset(
@@ -130,112 +116,6 @@ def init_mfa(app: Flask) -> None:
     app.jinja_env.globals["mfa_pending"] = lambda: is_pending(current_user)
 
 
-# ------------------------------------------------------------------------- TOTP
-
-
-def new_secret() -> str:
-    return pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
-
-
-def provisioning_uri(secret: str, email: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
-
-
-def qr_svg(uri: str) -> Markup:
-    """The enrolment QR code as inline SVG (no script, no image request)."""
-    svg = segno.make(uri, error="m").svg_inline(
-        scale=4,
-        border=4,
-        dark="#000",
-        light="#fff",
-        title="QR code to scan",
-        svgclass="qr",
-    )
-    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 - segno's own output, no user text
-
-
-def grouped(secret: str) -> str:
-    """The secret in groups of four, easier to type into an app by hand."""
-    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-
-
-def _clean_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
-
-
-def matching_step(secret: str, code: str, now: dt.datetime | None = None) -> int | None:
-    """The time step whose TOTP equals ``code`` (within the drift), or None."""
-    code = _clean_code(code)
-    if len(code) != 6 or not code.isdigit():
-        return None
-    totp = pyotp.TOTP(secret)
-    step = totp.timecode(now or utcnow())
-    for candidate in range(step - DRIFT_STEPS, step + DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.generate_otp(candidate), code):
-            return candidate
-    return None
-
-
-def _claim_step(user_id: int, step: int) -> bool:
-    """Record ``step`` as used, only if it is newer than the last one: a conditional
-    UPDATE, so two racing submissions of one code let exactly one through."""
-    result = db.session.execute(
-        update(TotpCredential)
-        .where(
-            TotpCredential.user_id == user_id,
-            (TotpCredential.last_step.is_(None)) | (TotpCredential.last_step < step),
-        )
-        .values(last_step=step)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-# ---------------------------------------------------------------- recovery codes
-
-
-def _code_hash(code: str) -> str:
-    return hashlib.sha256(_clean_code(code).encode()).hexdigest()
-
-
-def _new_recovery_code() -> str:
-    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, RECOVERY_LENGTH, 4))
-
-
-def replace_recovery_codes(user_id: int) -> list[str]:
-    """Ten new codes (returned once, in clear); the old ones stop working."""
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
-    db.session.add_all(
-        RecoveryCode(user_id=user_id, code_hash=_code_hash(code)) for code in codes
-    )
-    return codes
-
-
-def recovery_codes_left(user_id: int) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(RecoveryCode)
-        .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
-    ).scalar_one()
-
-
-def _use_recovery_code(user_id: int, code: str) -> bool:
-    cleaned = _clean_code(code)
-    if len(cleaned) != RECOVERY_LENGTH:
-        return False
-    result = db.session.execute(
-        update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user_id,
-            RecoveryCode.code_hash == _code_hash(cleaned),
-            RecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
 # --------------------------------------------------------------------- checking
 
 
@@ -248,13 +128,13 @@ def check_code(user: User, code: str) -> str:
     credential = db.session.get(TotpCredential, user.id)
     if credential is None:
         raise AccountError("code", "Two-step sign-in is not set up for this account.")
-    step = matching_step(credential.secret, code)
+    step = one_time_codes.matching_step(credential.secret, code)
     if step is not None:
-        if _claim_step(user.id, step):
+        if one_time_codes.claim_step(user.id, step):
             return "totp"
         record_failure(user, "replay")
         raise AccountError("code", REPLAYED_CODE)
-    if _use_recovery_code(user.id, code):
+    if one_time_codes.use_recovery_code(user.id, code):
         return "recovery"
     record_failure(user, "wrong code")
     raise AccountError("code", WRONG_CODE)
@@ -284,7 +164,7 @@ def pass_second_factor(user: User, code: str) -> str:
     mark_session(user, mfa=True)
     audit.record("mfa_passed", actor=user, subject=user, detail=method)
     if method == "recovery":
-        left = recovery_codes_left(user.id)
+        left = one_time_codes.recovery_codes_left(user.id)
         notify(
             user,
             "A recovery code was used on your kaptrain account",
@@ -301,7 +181,7 @@ def enrol_totp(user: User, secret: str, code: str) -> list[str]:
     The session passes its second factor at the same time (the person has just
     shown both). A second submission of the same form finds MFA set up already.
     """
-    step = matching_step(secret, code)
+    step = one_time_codes.matching_step(secret, code)
     if step is None:
         record_failure(user, "enrolment code")
         raise AccountError(
@@ -317,7 +197,7 @@ def enrol_totp(user: User, secret: str, code: str) -> list[str]:
         raise AccountError(
             "code", "Two-step sign-in is already set up for this account."
         ) from None
-    codes = replace_recovery_codes(user.id)
+    codes = one_time_codes.replace_recovery_codes(user.id)
     mark_session(user, mfa=True)
     audit.record("mfa_enrolled", actor=user, subject=user, detail="totp")
     notify(
@@ -331,7 +211,7 @@ def enrol_totp(user: User, secret: str, code: str) -> list[str]:
 
 
 def regenerate_recovery_codes(user: User) -> list[str]:
-    codes = replace_recovery_codes(user.id)
+    codes = one_time_codes.replace_recovery_codes(user.id)
     audit.record("mfa_changed", actor=user, subject=user, detail="recovery codes")
     notify(
         user,

@@ -8,7 +8,7 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
-from kaptrain.platform.config import check_database_url
+from kaptrain.platform.setting_values import check_database_url
 
 
 def _test_database_url() -> str | None:

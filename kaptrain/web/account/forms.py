@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from kaptrain.people.passwords import MAX_LENGTH
 from kaptrain.people.privacy import CONFIRM_WORD
+from kaptrain.web.auth.forms import current_password_field
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField(
+    password = current_password_field(
         "Your current password",
-        validators=[
-            DataRequired("Enter your current password."),
-            Length(max=MAX_LENGTH, message="That is not your current password."),
-        ],
-        render_kw={"autocomplete": "current-password"},
+        "Enter your current password.",
+        too_long="That is not your current password.",
     )
     confirm = StringField(
         f"Type {CONFIRM_WORD} to confirm",

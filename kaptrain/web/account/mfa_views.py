@@ -15,10 +15,11 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_limiter import RouteLimit
 from flask_login import current_user, login_required
 
 from kaptrain.extensions import limiter
-from kaptrain.people import mfa, passkeys
+from kaptrain.people import mfa, one_time_codes, passkeys
 from kaptrain.people.accounts import AccountError, current_account
 from kaptrain.people.reauth import reauth_is_fresh, reauthenticate
 from kaptrain.web.account.views import bp
@@ -36,6 +37,16 @@ def _account_key() -> str:
     return f"mfa:{current_user.id}"
 
 
+def _code_tries() -> RouteLimit:
+    """Ten code tries per account in 15 minutes; only a wrong code counts."""
+    return limiter.limit(
+        "10 per 15 minutes",
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=_code_failed,
+    )
+
+
 @bp.get("/mfa")
 @login_required
 def mfa_overview() -> ResponseReturnValue:
@@ -45,7 +56,9 @@ def mfa_overview() -> ResponseReturnValue:
         "account/mfa.html",
         enrolled=enrolled,
         staff=mfa.is_staff(current_user),
-        codes_left=mfa.recovery_codes_left(current_user.id) if enrolled else 0,
+        codes_left=one_time_codes.recovery_codes_left(current_user.id)
+        if enrolled
+        else 0,
         passkeys=passkeys.list_passkeys(current_user.id) if enrolled else [],
         reauth_fresh=reauth_is_fresh(current_user),
         confirm=ConfirmForm(),
@@ -58,19 +71,14 @@ def _pending_secret() -> str:
     held = session.get(_SETUP_SECRET)
     if isinstance(held, dict) and held.get("user") == current_user.id:
         return str(held["secret"])
-    secret = mfa.new_secret()
+    secret = one_time_codes.new_secret()
     session[_SETUP_SECRET] = {"user": current_user.id, "secret": secret}
     return secret
 
 
 @bp.route("/mfa/setup", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    "10 per 15 minutes",
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_code_failed,
-)
+@_code_tries()
 def mfa_setup() -> ResponseReturnValue:
     """Set up an authenticator app: scan or type the secret, confirm a code."""
     next_url = safe_next(request.args.get("next"))
@@ -92,24 +100,19 @@ def mfa_setup() -> ResponseReturnValue:
                 next_url=next_url or url_for("main.index"),
                 first_time=True,
             )
-    uri = mfa.provisioning_uri(secret, current_user.email)
+    uri = one_time_codes.provisioning_uri(secret, current_user.email)
     return render_template(
         "account/mfa_setup.html",
         form=form,
-        qr=mfa.qr_svg(uri),
-        secret=mfa.grouped(secret),
+        qr=one_time_codes.qr_svg(uri),
+        secret=one_time_codes.grouped(secret),
         required=mfa.is_staff(current_user),
     ), (400 if form.errors else 200)
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    "10 per 15 minutes",
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_code_failed,
-)
+@_code_tries()
 def reauth() -> ResponseReturnValue:
     """Confirm it is you (password, and a code when enrolled) before a change."""
     next_url = safe_next(request.args.get("next")) or url_for("account.mfa_overview")

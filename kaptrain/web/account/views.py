@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -19,8 +21,9 @@ from flask_login import current_user, login_required, logout_user
 
 from kaptrain.extensions import db, limiter
 from kaptrain.models import User, utcnow
-from kaptrain.people import audit, membership, privacy, sessions
+from kaptrain.people import audit, data_export, membership, privacy, sessions
 from kaptrain.people.accounts import current_account, end_other_sessions
+from kaptrain.people.data_export_csv import export_zip
 from kaptrain.platform.database import begin_write
 from kaptrain.web.account.forms import DeleteAccountForm
 from kaptrain.web.auth.forms import ConfirmForm
@@ -40,7 +43,7 @@ def _filename(ext: str) -> str:
 @login_required
 def overview() -> ResponseReturnValue:
     """What the platform holds about me, with links to download it and to delete."""
-    data = privacy.export_user_data(current_user.id)
+    data = data_export.export_user_data(current_user.id)
     counts = {
         key: len(value)
         for key, value in data.items()
@@ -53,18 +56,10 @@ def overview() -> ResponseReturnValue:
 @login_required
 def data_json() -> ResponseReturnValue:
     """All of my data as one JSON file (the download is recorded in the audit log)."""
-    begin_write()
-    privacy.record_download(_me(), "json")
-    body = json.dumps(
-        privacy.export_user_data(current_user.id),
-        ensure_ascii=False,
-        indent=2,
-        sort_keys=True,
-    )
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("json")}"'},
+    return _download(
+        "json",
+        "application/json",
+        lambda data: json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True),
     )
 
 
@@ -72,13 +67,20 @@ def data_json() -> ResponseReturnValue:
 @login_required
 def data_zip() -> ResponseReturnValue:
     """All of my data as a ZIP of CSV files, one per table."""
+    return _download("zip", "application/zip", export_zip)
+
+
+def _download(
+    ext: str, mimetype: str, lay_out: Callable[[dict[str, Any]], str | bytes]
+) -> Response:
+    """Record the download in the audit log, then send my data as a file."""
     begin_write()
-    privacy.record_download(_me(), "zip")
-    body = privacy.export_zip(privacy.export_user_data(current_user.id))
+    data_export.record_download(_me(), ext)
+    body = lay_out(data_export.export_user_data(current_user.id))
     return Response(
         body,
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("zip")}"'},
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{_filename(ext)}"'},
     )
 
 

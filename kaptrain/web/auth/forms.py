@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
@@ -33,17 +35,50 @@ def email_field() -> EmailField:
     )
 
 
+def current_password_field(
+    label: str, missing: str, too_long: str | None = None, *, limited: bool = True
+) -> PasswordField:
+    """A password the person already has (sign-in, confirming a change).
+
+    ``limited`` caps its length at MAX_LENGTH (``too_long`` is the message then;
+    WTForms' own when None).
+    """
+    validators: list[Any] = [DataRequired(missing)]
+    if limited:
+        validators.append(Length(max=MAX_LENGTH, message=too_long))
+    return PasswordField(
+        label, validators=validators, render_kw={"autocomplete": "current-password"}
+    )
+
+
+def new_password_field(label: str, missing: str) -> PasswordField:
+    """A password being chosen; the password policy is checked by the service."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(missing)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def repeat_password_field(label: str, missing: str) -> PasswordField:
+    """The chosen password typed again; must equal the form's ``password``."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(missing),
+            EqualTo("password", "The two passwords do not match."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email address",
         validators=[DataRequired(EMAIL_HELP), Length(max=EMAIL_MAX)],
         render_kw={"autocomplete": "username"},
     )
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = current_password_field("Password", "Enter your password.")
     remember = BooleanField("Keep me signed in on this device for 7 days")
 
 
@@ -70,19 +105,11 @@ class RegisterForm(FlaskForm):
 class RegisterPasswordForm(FlaskForm):
     """Step two of registering: the password, chosen from the e-mailed link."""
 
-    password = PasswordField(
+    password = new_password_field(
         "Password (at least 8 characters; a few unrelated words work well)",
-        validators=[DataRequired("Choose a password.")],
-        render_kw={"autocomplete": "new-password"},
+        "Choose a password.",
     )
-    confirm = PasswordField(
-        "Repeat the password",
-        validators=[
-            DataRequired("Repeat the password."),
-            EqualTo("password", "The two passwords do not match."),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    confirm = repeat_password_field("Repeat the password", "Repeat the password.")
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -92,26 +119,15 @@ class ForgotPasswordForm(FlaskForm):
 class PasswordResetForm(FlaskForm):
     """A new password, typed twice (reset links; the change form adds the current)."""
 
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a new password.")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[
-            DataRequired("Repeat the new password."),
-            EqualTo("password", "The two passwords do not match."),
-        ],
-        render_kw={"autocomplete": "new-password"},
+    password = new_password_field("New password", "Choose a new password.")
+    confirm = repeat_password_field(
+        "Repeat the new password", "Repeat the new password."
     )
 
 
 class PasswordChangeForm(PasswordResetForm):
-    current = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
+    current = current_password_field(
+        "Current password", "Enter your current password.", limited=False
     )
 
 
@@ -157,12 +173,9 @@ class EnrolForm(FlaskForm):
 class ReauthForm(FlaskForm):
     """Confirm it is still you before a sensitive change."""
 
-    password = PasswordField(
+    password = current_password_field(
         "Your password",
-        validators=[
-            DataRequired("Enter your password."),
-            Length(max=MAX_LENGTH, message="That is not your password. Try again."),
-        ],
-        render_kw={"autocomplete": "current-password"},
+        "Enter your password.",
+        too_long="That is not your password. Try again.",
     )
     code = code_field(required=False)

@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 
 from kaptrain.extensions import limiter
 from kaptrain.models import email_key
-from kaptrain.people import accounts, mfa, registration, resets
+from kaptrain.people import accounts, mfa, one_time_codes, registration, resets, sign_in
 from kaptrain.web.auth.devices import is_known_device, remember_device
 from kaptrain.web.auth.forms import (
     CodeForm,
@@ -115,13 +115,13 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.check_login(form.email.data or "", form.password.data or "")
+            user = sign_in.check_login(form.email.data or "", form.password.data or "")
         except accounts.AccountError as error:
             g.login_failed = error.field == "password"
             getattr(form, error.field).errors = [error.message]
         else:
             owed = mfa.needs_second_factor(user)
-            accounts.start_session(
+            sign_in.start_session(
                 user,
                 remember=bool(form.remember.data),
                 new_device=not is_known_device(user.email),
@@ -149,7 +149,7 @@ def logout() -> ResponseReturnValue:
     """Sign out (a POST with a CSRF token) and end the session on the server."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    accounts.end_session(accounts.current_account())
+    sign_in.end_session(accounts.current_account())
     flash("You are signed out.", "success")
     return redirect(url_for("auth.login"))
 
@@ -237,7 +237,7 @@ def register_confirm(token: str) -> ResponseReturnValue:
         except accounts.AccountError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            accounts.start_session(user)
+            sign_in.start_session(user)
             flash(f"Welcome, {user.name}. Your account is ready.", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/register_confirm.html", form=form, pending=pending)
@@ -342,7 +342,7 @@ def mfa_verify() -> ResponseReturnValue:
             form.code.errors = [error.message]
         else:
             if method == "recovery":
-                left = mfa.recovery_codes_left(current_user.id)
+                left = one_time_codes.recovery_codes_left(current_user.id)
                 flash(
                     f"You signed in with a recovery code; {left} remain. Make new "
                     "ones on your two-step sign-in page if you are running low.",
