@@ -66,6 +66,34 @@ def _bool_env(name: str, default: bool) -> bool:
     raise ConfigError(f"KAPTRAIN_{name} must be true or false, got {raw!r}.")
 
 
+def _content_source() -> str:
+    raw = (_env("CONTENT_SOURCE") or "database").lower()
+    if raw not in {"database", "folder"}:
+        raise ConfigError(
+            "KAPTRAIN_CONTENT_SOURCE must be 'database' (serve the published "
+            "revisions; import files with `flask content import`) or 'folder' "
+            f"(serve KAPTRAIN_MODULES_DIR directly), got {raw!r}."
+        )
+    return raw
+
+
+def _poll_seconds() -> float:
+    raw = _env("CONTENT_POLL_SECONDS")
+    if raw is None:
+        return 2.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 3600:
+        raise ConfigError(
+            "KAPTRAIN_CONTENT_POLL_SECONDS must be a number of seconds between 0.1 "
+            f"and 3600 (how often a worker checks for newly published content), "
+            f"got {raw!r}."
+        )
+    return value
+
+
 def check_database_url(url: str, variable: str = "KAPTRAIN_DATABASE_URL") -> str:
     """Return ``url`` normalised for SQLAlchemy, or raise a ConfigError naming it."""
     try:
@@ -292,6 +320,11 @@ def load_config(
         "MAIL_DIR": instance_path / "mail",
         "MAIL_RETRY_SECONDS": _int_env("MAIL_RETRY_SECONDS", 60, 1, 24 * 3600),
         "MAIL_MAX_ATTEMPTS": _int_env("MAIL_MAX_ATTEMPTS", 10, 1, 100),
+        # Where the served content comes from (kaptrain.authoring): the published
+        # revisions in the database, written under PUBLISHED_DIR, or the folder.
+        "CONTENT_SOURCE": _content_source(),
+        "CONTENT_POLL_SECONDS": _poll_seconds(),
+        "PUBLISHED_DIR": instance_path / "published",
     }
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = check_database_url(

@@ -167,6 +167,8 @@ def start_live_server(
             "KAPTRAIN_PASSWORD_METHOD": "scrypt:16384:8:1",
             "KAPTRAIN_CONTENT_AUTO_RELOAD": "false",
             "KAPTRAIN_MODULES_DIR": str(modules_dir or ROOT / "modules"),
+            # Serve the folder as before; the two-host test passes "database".
+            "KAPTRAIN_CONTENT_SOURCE": "folder",
         }
     )
     env.update(extra_env or {})
