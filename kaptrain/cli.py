@@ -146,6 +146,7 @@ def demo_command() -> None:
             elif not totp_generated and credential.secret != totp_secret:
                 credential.secret, credential.last_step = totp_secret, None
     db.session.commit()
+    _import_modules_once()
 
     click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
     for email, _name, roles in DEMO_ACCOUNTS:
@@ -175,7 +176,17 @@ def demo_command() -> None:
         )
 
 
-content_cli = AppGroup("content", help="Check and reload course content.")
+def _import_modules_once() -> None:
+    """On a first run (nothing published yet), publish KAPTRAIN_MODULES_DIR."""
+    from kaptrain.authoring.transfer import import_on_first_run
+
+    for line in import_on_first_run():
+        click.echo(line)
+
+
+content_cli = AppGroup(
+    "content", help="Check, reload, import, export and roll back course content."
+)
 
 
 @content_cli.command("check")
@@ -280,8 +291,10 @@ def mail_send(once: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    from kaptrain.authoring.commands import add_content_commands
     from kaptrain.platform.backup import backup_command, restore_command
 
+    add_content_commands(content_cli)
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_cli)
