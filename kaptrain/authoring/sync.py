@@ -238,6 +238,9 @@ class Follower:
             log.warning("could not import %s: %s", self.modules_dir, error)
             db.session.rollback()
             return
+        for problem in report.problems:
+            if problem.is_error:
+                log.warning("%s", problem)
         for line in report.lines():
             log.info("content import: %s", line)
         db.session.rollback()
