@@ -214,3 +214,15 @@ def test_content_settings_defaults(
     monkeypatch.setenv("KAPTRAIN_CONTENT_POLL_SECONDS", "0.5")
     config = load_config(tmp_path)
     assert (config["CONTENT_SOURCE"], config["CONTENT_POLL_SECONDS"]) == ("folder", 0.5)
+
+
+def test_content_health_lists_the_published_modules(
+    app: Flask, client: FlaskClient, make_user: Any, login: Any
+) -> None:
+    follow_now(app)
+    _publish_folder(app)
+    follow_now(app)
+    login(make_user("author"))
+    page = _page(client, "/author/")
+    assert "Racial trauma: a complete example module" in page
+    assert "published/complete-module" in page
