@@ -38,10 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    from kaptrain.authoring.sync import init_content_source
     from kaptrain.learning.course import init_catalog
     from kaptrain.learning.progress_cache import init_progress_cache
     from kaptrain.web.learn.fragments import init_fragments
 
+    init_content_source(app)
     init_catalog(app)
     init_progress_cache(app)
     init_fragments(app)

@@ -29,5 +29,8 @@ COMMANDS: tuple[click.Command, ...] = (
 
 def register(app: Flask) -> None:
     """Add every command in :data:`COMMANDS` to ``app.cli``."""
+    from kaptrain.authoring.commands import add_content_commands
+
+    add_content_commands(content_cli)
     for command in COMMANDS:
         app.cli.add_command(command)

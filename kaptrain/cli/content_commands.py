@@ -11,7 +11,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-content_cli = AppGroup("content", help="Check and reload course content.")
+content_cli = AppGroup(
+    "content", help="Check, reload, import, export and roll back course content."
+)
 
 
 @content_cli.command("check")

@@ -143,12 +143,21 @@ def demo_command() -> None:
     for email, name, roles in DEMO_ACCOUNTS:
         _demo_account(cohort, email, name, roles, demo)
     db.session.commit()
+    _import_modules_once()
 
     click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
     for email, _name, roles in DEMO_ACCOUNTS:
         click.echo(f"  {email:<26} {', '.join(roles)}")
     _echo_demo_password(demo)
     _echo_demo_key(demo)
+
+
+def _import_modules_once() -> None:
+    """On a first run (nothing published yet), publish KAPTRAIN_MODULES_DIR."""
+    from kaptrain.authoring.transfer import import_on_first_run
+
+    for line in import_on_first_run():
+        click.echo(line)
 
 
 def _echo_demo_password(demo: DemoSecrets) -> None:

@@ -192,9 +192,12 @@ def _cache_dir(app: Flask) -> Path | None:
 
 
 def init_catalog(app: Flask) -> None:
+    # With CONTENT_SOURCE=database the published revisions are written under
+    # PUBLISHED_DIR and kaptrain.authoring.sync reloads on a new version.
+    database = app.config.get("CONTENT_SOURCE") == "database"
     app.extensions["kaptrain"] = ContentState(
-        modules_dir=Path(app.config["MODULES_DIR"]),
-        auto_reload=bool(app.config["CONTENT_AUTO_RELOAD"]),
+        modules_dir=Path(app.config["PUBLISHED_DIR" if database else "MODULES_DIR"]),
+        auto_reload=bool(app.config["CONTENT_AUTO_RELOAD"]) and not database,
         cache_dir=_cache_dir(app),
     )
 

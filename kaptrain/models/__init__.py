@@ -1,6 +1,13 @@
 """The database models. Import them from here: ``from kaptrain.models import User``."""
 
 from kaptrain.models.base import UTCDateTime, utcnow
+from kaptrain.models.content import (
+    ContentBlob,
+    ContentRevision,
+    ContentRevisionFile,
+    ContentVersion,
+    PublishedModule,
+)
 from kaptrain.models.learning import (
     COMMENT_MAX,
     JOURNAL_MAX,
@@ -80,4 +87,9 @@ __all__ = [
     "cohort_supervisors",
     "email_key",
     "utcnow",
+    "ContentBlob",
+    "ContentRevision",
+    "ContentRevisionFile",
+    "ContentVersion",
+    "PublishedModule",
 ]

@@ -52,6 +52,9 @@ ACTIONS = (
     "mfa_reset",
     "reauth",
     "reauth_failed",
+    # Published content (kaptrain.authoring.revisions).
+    "content_published",
+    "content_rolled_back",
 )
 
 # Most privileged first: an event names the actor's highest role.

@@ -15,6 +15,7 @@ from typing import Any
 
 from kaptrain.platform.files import private_dir
 from kaptrain.platform.ratelimit_storage import storage_uri
+from kaptrain.platform.setting_checks import content_source_value, poll_seconds_value
 from kaptrain.platform.setting_values import (
     ConfigError,
     base_url_value,
@@ -191,6 +192,16 @@ def _mail_settings(site: Site) -> dict[str, Any]:
 
 # One reader per area. A new area of settings is a ``_<area>_settings(site)``
 # function above and one line at the end of this tuple.
+def _content_settings(site: Site) -> dict[str, Any]:
+    """Where the served content comes from (kaptrain.authoring): the published
+    revisions in the database, written under PUBLISHED_DIR, or the folder."""
+    return {
+        "CONTENT_SOURCE": content_source_value(),
+        "CONTENT_POLL_SECONDS": poll_seconds_value(),
+        "PUBLISHED_DIR": site.instance_path / "published",
+    }
+
+
 SETTING_READERS = (
     _storage_settings,
     _security_settings,
@@ -198,6 +209,7 @@ SETTING_READERS = (
     _cookie_settings,
     _provider_settings,
     _mail_settings,
+    _content_settings,
 )
 
 

@@ -24,6 +24,9 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "CONTENT_AUTO_RELOAD": False,
         "MODULES_DIR": ROOT / "modules",
+        # Serve the folder directly (fast); tests of the published store set
+        # CONTENT_SOURCE="database" themselves.
+        "CONTENT_SOURCE": "folder",
         "SERVER_NAME": None,
         # Development mail goes to files; never into the project's instance/.
         "MAIL_DIR": Path(tempfile.mkdtemp(prefix="kaptrain-test-mail-")),

@@ -1,0 +1,42 @@
+"""Checked readers for the settings of the later features (content store,
+studio, credentials, CE, xAPI): each reads one ``KAPTRAIN_*`` variable and
+raises :class:`ConfigError` with a sentence naming it and saying what to set.
+
+The general readers (``env``, ``int_env``, ``bool_env``, URLs, the secret key)
+live in :mod:`kaptrain.platform.setting_values`; the areas that use these are
+listed in :data:`kaptrain.platform.config.SETTING_READERS`.
+"""
+
+from __future__ import annotations
+
+from kaptrain.platform.setting_values import ConfigError, env
+
+
+def content_source_value() -> str:
+    """``KAPTRAIN_CONTENT_SOURCE``: ``database`` (default) or ``folder``."""
+    raw = (env("CONTENT_SOURCE") or "database").lower()
+    if raw not in {"database", "folder"}:
+        raise ConfigError(
+            "KAPTRAIN_CONTENT_SOURCE must be 'database' (serve the published "
+            "revisions; import files with `flask content import`) or 'folder' "
+            f"(serve KAPTRAIN_MODULES_DIR directly), got {raw!r}."
+        )
+    return raw
+
+
+def poll_seconds_value() -> float:
+    """``KAPTRAIN_CONTENT_POLL_SECONDS``: 0.1 to 3600, default 2."""
+    raw = env("CONTENT_POLL_SECONDS")
+    if raw is None:
+        return 2.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 3600:
+        raise ConfigError(
+            "KAPTRAIN_CONTENT_POLL_SECONDS must be a number of seconds between 0.1 "
+            f"and 3600 (how often a worker checks for newly published content), "
+            f"got {raw!r}."
+        )
+    return value
