@@ -8,6 +8,12 @@ from kaptrain.models.content import (
     ContentVersion,
     PublishedModule,
 )
+from kaptrain.models.studio import (
+    ContentDraft,
+    ContentDraftFile,
+    ContentReview,
+    ContentReviewNote,
+)
 from kaptrain.models.learning import (
     COMMENT_MAX,
     JOURNAL_MAX,
@@ -92,4 +98,8 @@ __all__ = [
     "ContentRevisionFile",
     "ContentVersion",
     "PublishedModule",
+    "ContentDraft",
+    "ContentDraftFile",
+    "ContentReview",
+    "ContentReviewNote",
 ]

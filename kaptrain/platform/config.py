@@ -325,6 +325,16 @@ def load_config(
         "CONTENT_SOURCE": _content_source(),
         "CONTENT_POLL_SECONDS": _poll_seconds(),
         "PUBLISHED_DIR": instance_path / "published",
+        # The authoring studio (kaptrain.authoring.uploads, reviews): upload
+        # limits, and whether a second author must approve before publishing.
+        "STUDIO_MAX_FILE_BYTES": _int_env(
+            "STUDIO_MAX_FILE_BYTES", 2 * 1024 * 1024, 1024, 1 << 30
+        ),
+        "STUDIO_MAX_FILES": _int_env("STUDIO_MAX_FILES", 200, 1, 10000),
+        "STUDIO_MAX_TOTAL_BYTES": _int_env(
+            "STUDIO_MAX_TOTAL_BYTES", 20 * 1024 * 1024, 1024, 1 << 31
+        ),
+        "REVIEW_REQUIRED": _bool_env("REVIEW_REQUIRED", production),
     }
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = check_database_url(
