@@ -293,3 +293,10 @@ def discard(draft: ContentDraft, user: User) -> None:
         raise StudioError("Only the owner can discard a draft that is not published.")
     db.session.delete(draft)
     db.session.commit()
+
+
+def user_names(ids: set[int]) -> dict[int, str]:
+    """``{user id: name}`` for ``ids`` (one query)."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))))

@@ -77,9 +77,9 @@ def rebase(draft: ContentDraft, seen_version: int) -> RebaseOutcome:
     for path in sorted(set(base) | set(new) | set(mine)):
         b, n, m = base.get(path), new.get(path), mine.get(path)
         if m == b:
-            if n is None:
-                remove.append(path) if m is not None else None
-            elif n != m:
+            if n is None and m is not None:
+                remove.append(path)
+            elif n is not None and n != m:
                 take[path] = n
         elif n != b and n != m:
             conflicts.append(path)

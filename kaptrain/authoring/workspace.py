@@ -108,18 +108,38 @@ def check_draft(
     )
 
 
+_previews = _Cache()
+
+
 def preview(
     files: Mapping[str, bytes],
     *,
     folder: str,
     links: Links,
     extra_problems: tuple[Problem, ...] = (),
+    cache_key: object = None,
 ) -> Preview:
     """Render the draft as far as possible, as a trainee would see it.
 
     Problem paths read ``<folder>/<file>``; ``extra_problems`` (module-relative
-    paths, from :func:`check_draft`) add the site-wide findings.
+    paths, from :func:`check_draft`) add the site-wide findings. With a
+    ``cache_key`` (the draft's id: links differ per draft) the rendering is
+    kept until the files or the published version change.
     """
+    if cache_key is None:
+        return _render(files, folder, links, extra_problems)
+    key = (cache_key, folder, store.files_hash(files), store.read_counter())
+    return _previews.get(
+        key, lambda: _render(files, folder, links, extra_problems)
+    )
+
+
+def _render(
+    files: Mapping[str, bytes],
+    folder: str,
+    links: Links,
+    extra_problems: tuple[Problem, ...],
+) -> Preview:
     with tempfile.TemporaryDirectory(prefix="kaptrain-draft-") as tmp:
         root = Path(tmp) / folder
         root.mkdir()
