@@ -91,3 +91,126 @@ def test_submit_is_blocked_by_checker_errors(app, client, login, author, publish
     assert "1 error to fix before it can be submitted" in text(response.get_data(as_text=True))
     with app.app_context():
         assert db.session.get(ContentDraft, draft_id).state == "draft"
+
+
+NEW_LESSON_LINE = "\nA new closing paragraph for trainees.\n"
+
+
+def _submitted(app, author, published) -> tuple[Any, int]:  # type: ignore[no-untyped-def]
+    from tests.support.studio import signed_in
+
+    client = signed_in(app, author)
+    draft_id = start(client)
+    save(client, draft_id, LESSON, draft_text(app, draft_id, LESSON) + NEW_LESSON_LINE)
+    response = client.post(
+        f"/studio/drafts/{draft_id}/submit", data={"message": "Close the lesson"}
+    )
+    assert response.status_code == 302
+    return client, draft_id
+
+
+def test_two_person_rule(app, author, reviewer, published) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.studio import signed_in
+
+    own, draft_id = _submitted(app, author, published)
+    refused = own.post(
+        f"/studio/drafts/{draft_id}/review", data={"decision": "approve", "body": "ok"}
+    )
+    assert refused.status_code == 400
+    assert "cannot approve or reject your own draft" in text(refused.get_data(as_text=True))
+    publish = own.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.1"})
+    assert publish.status_code == 400
+    assert "must approve this draft before it is published" in text(publish.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.get(ContentDraft, draft_id).state == "in_review"
+        assert db.session.query(ContentRevision).count() == 1
+
+    other = signed_in(app, reviewer)
+    page = other.get(f"/studio/drafts/{draft_id}/review").get_data(as_text=True)
+    assert "A new closing paragraph for trainees." in page
+    assert "Added:" in page  # the side-by-side diff marks the new line
+    approved = other.post(
+        f"/studio/drafts/{draft_id}/review",
+        data={
+            "decision": "approve",
+            "body": "Reads well.",
+            "note_path-1": LESSON,
+            "note_line-1": "3",
+            "note_body-1": "Nice title.",
+        },
+    )
+    assert approved.status_code == 302
+    with app.app_context():
+        draft = db.session.get(ContentDraft, draft_id)
+        assert draft.state == "approved"
+    page = own.get(f"/studio/drafts/{draft_id}").get_data(as_text=True)
+    assert "Nice title." in page and "Reads well." in page
+
+
+def test_publish_raises_the_version_and_is_audited(app, author, reviewer, published) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.studio import signed_in
+
+    _own, draft_id = _submitted(app, author, published)
+    other = signed_in(app, reviewer)
+    other.post(f"/studio/drafts/{draft_id}/review", data={"decision": "approve"})
+    same = other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.0"})
+    assert same.status_code == 400
+    assert "must be higher than the published 1.0.0" in text(same.get_data(as_text=True))
+    bad = other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "soon"})
+    assert bad.status_code == 400
+    assert "is not a version like 1.2.3" in text(bad.get_data(as_text=True))
+    page = other.get(f"/studio/drafts/{draft_id}").get_data(as_text=True)
+    assert 'value="1.0.1"' in page  # the proposed next patch version
+    done = other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.1"})
+    assert done.status_code == 302
+    with app.app_context():
+        revisions = db.session.query(ContentRevision).order_by(ContentRevision.number).all()
+        assert [(r.number, r.version, r.source) for r in revisions] == [
+            (1, "1.0.0", "import"),
+            (2, "1.0.1", "studio"),
+        ]
+        assert revisions[1].message == "Close the lesson"
+        event = (
+            db.session.query(AuditEvent)
+            .filter_by(action="content_published", actor_label=reviewer.email)
+            .one()
+        )
+        assert event.actor_label == reviewer.email
+        assert "revision 2, version 1.0.1" in event.detail
+        assert db.session.get(ContentDraft, draft_id).state == "published"
+    again = other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.2"})
+    assert again.status_code == 400  # a double submission publishes nothing more
+    history = other.get(f"/studio/modules/{MODULE}/history").get_data(as_text=True)
+    assert "Revision 2" in history and "Close the lesson" in history
+    assert "Revision 1" in history and "fixture" in history
+
+
+def test_rollback_publishes_the_old_files_as_a_new_revision(app, author, reviewer, published) -> None:  # type: ignore[no-untyped-def]
+    from kaptrain.authoring import store
+    from tests.support.studio import signed_in
+
+    _own, draft_id = _submitted(app, author, published)
+    other = signed_in(app, reviewer)
+    other.post(f"/studio/drafts/{draft_id}/review", data={"decision": "approve"})
+    other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.1.0"})
+    response = other.post(
+        f"/studio/modules/{MODULE}/rollback", data={"number": "1", "message": "Undo"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        current = store.current_revision(MODULE)
+        first = store.get_revision(MODULE, 1)
+        assert current.number == 3 and current.restored_number == 1
+        assert current.content_hash == first.content_hash
+        assert current.message == "Undo"
+    diff = other.get(f"/studio/modules/{MODULE}/revisions/3").get_data(as_text=True)
+    assert "A new closing paragraph for trainees." in diff and "Removed:" in diff
+
+
+def test_without_required_review_the_owner_publishes(app, author, published) -> None:  # type: ignore[no-untyped-def]
+    app.config["REVIEW_REQUIRED"] = False
+    own, draft_id = _submitted(app, author, published)
+    response = own.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.1"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(ContentDraft, draft_id).state == "published"

@@ -63,3 +63,20 @@ def draft_text(app: Flask, draft_id: int, path: str) -> str:
 
     with app.app_context():
         return draft_files(get_draft(draft_id))[path].decode()
+
+
+def signed_in(app: Flask, user: Any) -> FlaskClient:
+    """A new client signed in as ``user`` through the real form (and code)."""
+    from kaptrain.web.auth.devices import device_cookie
+    from tests.support.mfa import needs_code, pass_code
+    from tests.support.settings import PASSWORD
+
+    client = app.test_client()
+    with app.app_context():
+        name, value = device_cookie(user.email)
+    client.set_cookie(name, value, path="/login")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    if needs_code(response):
+        response = pass_code(client, user.totp_secret, response.headers["Location"])
+    assert response.status_code == 302, "login failed"
+    return client
