@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from kaptrain.authoring import revisions, transfer
 
@@ -35,6 +35,7 @@ def _folder_mode_note() -> None:
     "replaced by the files; they stay in the history).",
 )
 @click.option("--message", "-m", default="", help="Why (kept with each revision).")
+@with_appcontext
 def content_import(directory: Path | None, force: bool, message: str) -> None:
     """Check a modules folder (default: KAPTRAIN_MODULES_DIR) and publish a
     revision of each module whose files changed.
@@ -75,6 +76,7 @@ def content_import(directory: Path | None, force: bool, message: str) -> None:
 @click.option(
     "--revision", "number", type=click.IntRange(min=1), help="This revision number."
 )
+@with_appcontext
 def content_export(directory: Path, module_id: str | None, number: int | None) -> None:
     """Write the published modules (or one revision) to DIRECTORY, byte for byte.
 
@@ -98,6 +100,7 @@ def content_export(directory: Path, module_id: str | None, number: int | None) -
 
 @click.command("history")
 @click.argument("module_id")
+@with_appcontext
 def content_history(module_id: str) -> None:
     """List the revisions of a module, newest first."""
     rows = revisions.history(module_id)
@@ -120,6 +123,7 @@ def content_history(module_id: str) -> None:
 @click.argument("module_id")
 @click.argument("number", type=click.IntRange(min=1))
 @click.option("--message", "-m", default="", help="Why (kept with the revision).")
+@with_appcontext
 def content_rollback(module_id: str, number: int, message: str) -> None:
     """Publish revision NUMBER of a module again, as a new revision."""
     try:

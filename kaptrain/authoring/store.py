@@ -200,7 +200,7 @@ def author_names(revisions: list[ContentRevision]) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return dict(rows)
+    return {row.id: row.name for row in rows}
 
 
 def add_revision(

@@ -46,6 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kaptrain.authoring import store
 from kaptrain.authoring.checking import write_tree
 from kaptrain.extensions import db
+from kaptrain.platform.database import set_write_intent
 
 log = logging.getLogger("kaptrain.authoring.sync")
 
@@ -98,14 +99,19 @@ def _replace_folder(directory: Path, folder: str, files: dict[str, bytes]) -> No
         os.rename(fresh, target)
 
 
-def materialize(directory: Path) -> int:
+def materialize(directory: Path, counter: int | None = None) -> int:
     """Write the published revisions under ``directory``; return the counter.
+
+    ``counter`` is the content version the caller read just before (so it is
+    not read twice); the published rows are read after it, so they are at
+    least as new.
 
     Only modules whose revision differs from the manifest are written; folders
     of modules no longer published (and leftovers) are removed. Needs an app
     context; the session is left without a transaction.
     """
-    counter = store.read_counter()  # before the rows: they are at least as new
+    if counter is None:
+        counter = store.read_counter()
     rows = store.published()
     with _locked(directory):
         manifest = read_manifest(directory)
@@ -173,18 +179,28 @@ class Follower:
         self.checked_at = time.monotonic()
 
     def before_request(self) -> None:
-        """At most one counter check per interval; rebuild when it moved."""
+        """At most one counter check per interval; rebuild when it moved.
+
+        Runs before every other hook (see :func:`init_content_source`), while
+        the request has no transaction: its reads are plain reads (no SQLite
+        write lock), and it leaves no transaction behind.
+        """
         now = time.monotonic()
-        if self.auto_import and now - self.edits_checked_at >= EDIT_CHECK_SECONDS:
-            self._import_edits(now)
-        if now - self.checked_at < self.poll_seconds:
+        due = now - self.checked_at >= self.poll_seconds
+        edits = self.auto_import and now - self.edits_checked_at >= EDIT_CHECK_SECONDS
+        if not (due or edits):
             return
         if not self._lock.acquire(blocking=False):
             return  # another thread of this worker is checking right now
         try:
-            self.checked_at = now
-            self.poll()
+            set_write_intent(False)
+            if edits:
+                self._import_edits(now)
+            if now - self.checked_at >= self.poll_seconds:
+                self.checked_at = now
+                self.poll()
         finally:
+            db.session.rollback()
             self._lock.release()
 
     def poll(self) -> bool:
@@ -199,7 +215,7 @@ class Follower:
         if counter == self.seen:
             return False
         try:
-            self.seen = materialize(self.directory)
+            self.seen = materialize(self.directory, counter)
         except (SQLAlchemyError, OSError):
             log.exception("could not write the published content; will retry")
             db.session.rollback()
@@ -224,6 +240,7 @@ class Follower:
             return
         for line in report.lines():
             log.info("content import: %s", line)
+        db.session.rollback()
         if report.published:
             self.checked_at = 0.0  # pick the new version up in this request
 
@@ -241,5 +258,6 @@ def init_content_source(app: Flask) -> None:
     )
     follower.start()
     app.extensions["kaptrain_follower"] = follower
-    # Registered before the catalog's own hook, so it runs first.
-    app.before_request(follower.before_request)
+    # First of all hooks: before any other opens a transaction (on SQLite a
+    # write transaction would make this worker's own reads wait for it).
+    app.before_request_funcs.setdefault(None, []).insert(0, follower.before_request)

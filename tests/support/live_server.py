@@ -147,10 +147,16 @@ def start_live_server(
     modules_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
     demo: bool = True,
+    database_url: str | None = None,
 ) -> Iterator[LiveServer]:
-    """Migrate a fresh database, seed the demo, run gunicorn; clean up after."""
+    """Migrate a fresh database, seed the demo, run gunicorn; clean up after.
+
+    ``database_url`` runs this server on another server's database (a second
+    host): it is neither created nor dropped here."""
     base_dir.mkdir(parents=True, exist_ok=True)
-    database_url, pg_name = _fresh_database(base_dir)
+    pg_name = None
+    if database_url is None:
+        database_url, pg_name = _fresh_database(base_dir)
     port = free_port()
     env = {
         key: value
