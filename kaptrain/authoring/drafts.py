@@ -299,4 +299,5 @@ def user_names(ids: set[int]) -> dict[int, str]:
     """``{user id: name}`` for ``ids`` (one query)."""
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))))
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {row.id: row.name for row in rows}
