@@ -220,3 +220,35 @@ def test_diff_files_names_changed_added_and_removed_files() -> None:
     }
     assert "-two" in diffs["a.md"].lines and "+three" in diffs["a.md"].lines
     assert diffs["media/p.png"].lines == () or diffs["media/p.png"].binary
+
+
+def test_concurrent_publishes_take_turns(app: Flask, files: dict[str, bytes]) -> None:
+    import threading
+
+    with app.app_context():
+        publish_revision(MODULE_ID, files, author=None, message="", source="import")
+    errors: list[BaseException] = []
+
+    def publish(n: int) -> None:
+        variant = {**files, "quiz.md": files["quiz.md"] + b"\n" * n}
+        try:
+            with app.app_context():
+                publish_revision(
+                    MODULE_ID, variant, author=None, message=str(n), source="import"
+                )
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=publish, args=(n,)) for n in (1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        numbers = sorted(r.number for r in store.list_revisions(MODULE_ID))
+        assert numbers == [1, 2, 3, 4]
+        assert store.read_counter() == 4
+        assert store.current_revision(MODULE_ID).number == 4
+        parents = {r.number: r.parent_id for r in store.list_revisions(MODULE_ID)}
+        assert len(set(parents.values())) == 4  # a chain: each has its own parent

@@ -174,24 +174,29 @@ def _publish(
     checked: CheckedModule | None,
     restored_number: int | None,
 ) -> Published:
-    begin_write()
+    # The checker runs first, outside the lock; the rules that depend on what
+    # is published now run again after bump_counter(), whose row lock makes
+    # concurrent publishes take turns (SQLite: the BEGIN IMMEDIATE write lock).
     current = store.current_revision(module_id)
     folder = folder or (current.folder if current else module_id)
     _check_input(files, folder, message)
-    for other_id, rev in store.published().items():
-        if other_id != module_id and rev.folder == folder:
-            raise PublishError(
-                f'the folder name "{folder}" is used by module {other_id}; '
-                "choose another folder name"
-            )
     checked = checked or check_files(files, folder=folder, module_id=module_id)
     _refuse_errors(checked, module_id)
-    if current is not None and current.content_hash == checked.content_hash:
-        if current.folder == folder:
-            db.session.rollback()
+    begin_write()
+    try:
+        store.bump_counter()
+        current = store.current_revision(module_id)
+        _check_folder(module_id, folder)
+        if current is not None and (current.content_hash, current.folder) == (
+            checked.content_hash,
+            folder,
+        ):
+            db.session.rollback()  # nothing new: no revision, no new version
             return Published(current, False, checked.problems)
-    _check_version(checked, current, source)
-    store.bump_counter()
+        _check_version(checked, current, source)
+    except PublishError:
+        db.session.rollback()
+        raise
     revision = store.add_revision(
         module_id=module_id,
         folder=folder,
@@ -210,6 +215,15 @@ def _publish(
     )
     db.session.commit()
     return Published(revision, True, checked.problems)
+
+
+def _check_folder(module_id: str, folder: str) -> None:
+    for other_id, rev in store.published().items():
+        if other_id != module_id and rev.folder == folder:
+            raise PublishError(
+                f'the folder name "{folder}" is used by module {other_id}; '
+                "choose another folder name"
+            )
 
 
 def rollback(

@@ -112,8 +112,9 @@ def materialize(directory: Path, counter: int | None = None) -> int:
     """
     if counter is None:
         counter = store.read_counter()
-    rows = store.published()
     with _locked(directory):
+        # Read under the lock: whoever writes last wrote the newest rows.
+        rows = store.published()
         manifest = read_manifest(directory)
         wanted = {
             mid: {"revision": rev.id, "folder": rev.folder} for mid, rev in rows.items()
@@ -238,6 +239,9 @@ class Follower:
             log.warning("could not import %s: %s", self.modules_dir, error)
             db.session.rollback()
             return
+        for problem in report.problems:
+            if problem.is_error:
+                log.warning("%s", problem)
         for line in report.lines():
             log.info("content import: %s", line)
         db.session.rollback()

@@ -6,6 +6,8 @@ Revises: a13f5e2c7d10
 Create Date: 2026-12-05 07:40:07.026079
 
 """
+import datetime
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -28,7 +30,7 @@ def upgrade():
     sa.Column('created_at', kaptrain.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_content_blobs'))
     )
-    op.create_table('content_version',
+    content_version = op.create_table('content_version',
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('counter', sa.Integer(), nullable=False),
     sa.Column('updated_at', kaptrain.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -77,6 +79,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('module_id', name=op.f('pk_published_modules'))
     )
     # ### end Alembic commands ###
+    # The one row hosts poll; publishing raises its counter.
+    op.bulk_insert(
+        content_version,
+        [{'id': 1, 'counter': 0, 'updated_at': datetime.datetime.now(datetime.UTC)}],
+    )
 
 
 def downgrade():
