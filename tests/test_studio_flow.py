@@ -17,7 +17,6 @@ from tests.support.studio import (
     MODULE,
     draft_text,
     editor,
-    lock_version,
     publish_fixture,
     save,
     start,
@@ -65,7 +64,9 @@ def test_save_shows_every_problem_beside_its_line(
     assert draft_text(app, draft_id, LESSON) == typed
     page = editor(client, draft_id, LESSON)
     line = typed.count("\n")  # the link is on the last line
-    item = re.search(rf'<li id="L{line}" value="{line}" class="has-problem">(.*?)</li>', page, re.S)
+    item = re.search(
+        rf'<li id="L{line}" value="{line}" class="has-problem">(.*?)</li>', page, re.S
+    )
     assert item, page
     assert "Error L1, line" in item.group(1)
     assert "no-such-file.md" in html.unescape(item.group(1))
@@ -82,13 +83,19 @@ def test_save_shows_every_problem_beside_its_line(
     assert found[0].message in html.unescape(page)
 
 
-def test_submit_is_blocked_by_checker_errors(app, client, login, author, published) -> None:  # type: ignore[no-untyped-def]
+def test_submit_is_blocked_by_checker_errors(
+    app, client, login, author, published
+) -> None:  # type: ignore[no-untyped-def]
     login(author)
     draft_id = start(client)
     save(client, draft_id, LESSON, draft_text(app, draft_id, LESSON) + BROKEN_LINK)
-    response = client.post(f"/studio/drafts/{draft_id}/submit", data={"message": "Add a link"})
+    response = client.post(
+        f"/studio/drafts/{draft_id}/submit", data={"message": "Add a link"}
+    )
     assert response.status_code == 400
-    assert "1 error to fix before it can be submitted" in text(response.get_data(as_text=True))
+    assert "1 error to fix before it can be submitted" in text(
+        response.get_data(as_text=True)
+    )
     with app.app_context():
         assert db.session.get(ContentDraft, draft_id).state == "draft"
 
@@ -117,10 +124,14 @@ def test_two_person_rule(app, author, reviewer, published) -> None:  # type: ign
         f"/studio/drafts/{draft_id}/review", data={"decision": "approve", "body": "ok"}
     )
     assert refused.status_code == 400
-    assert "cannot approve or reject your own draft" in text(refused.get_data(as_text=True))
+    assert "cannot approve or reject your own draft" in text(
+        refused.get_data(as_text=True)
+    )
     publish = own.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.1"})
     assert publish.status_code == 400
-    assert "must approve this draft before it is published" in text(publish.get_data(as_text=True))
+    assert "must approve this draft before it is published" in text(
+        publish.get_data(as_text=True)
+    )
     with app.app_context():
         assert db.session.get(ContentDraft, draft_id).state == "in_review"
         assert db.session.query(ContentRevision).count() == 1
@@ -147,7 +158,9 @@ def test_two_person_rule(app, author, reviewer, published) -> None:  # type: ign
     assert "Nice title." in page and "Reads well." in page
 
 
-def test_publish_raises_the_version_and_is_audited(app, author, reviewer, published) -> None:  # type: ignore[no-untyped-def]
+def test_publish_raises_the_version_and_is_audited(
+    app, author, reviewer, published
+) -> None:  # type: ignore[no-untyped-def]
     from tests.support.studio import signed_in
 
     _own, draft_id = _submitted(app, author, published)
@@ -155,7 +168,9 @@ def test_publish_raises_the_version_and_is_audited(app, author, reviewer, publis
     other.post(f"/studio/drafts/{draft_id}/review", data={"decision": "approve"})
     same = other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.0"})
     assert same.status_code == 400
-    assert "must be higher than the published 1.0.0" in text(same.get_data(as_text=True))
+    assert "must be higher than the published 1.0.0" in text(
+        same.get_data(as_text=True)
+    )
     bad = other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "soon"})
     assert bad.status_code == 400
     assert "is not a version like 1.2.3" in text(bad.get_data(as_text=True))
@@ -164,7 +179,9 @@ def test_publish_raises_the_version_and_is_audited(app, author, reviewer, publis
     done = other.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.1"})
     assert done.status_code == 302
     with app.app_context():
-        revisions = db.session.query(ContentRevision).order_by(ContentRevision.number).all()
+        revisions = (
+            db.session.query(ContentRevision).order_by(ContentRevision.number).all()
+        )
         assert [(r.number, r.version, r.source) for r in revisions] == [
             (1, "1.0.0", "import"),
             (2, "1.0.1", "studio"),
@@ -185,7 +202,9 @@ def test_publish_raises_the_version_and_is_audited(app, author, reviewer, publis
     assert "Revision 1" in history and "fixture" in history
 
 
-def test_rollback_publishes_the_old_files_as_a_new_revision(app, author, reviewer, published) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_publishes_the_old_files_as_a_new_revision(
+    app, author, reviewer, published
+) -> None:  # type: ignore[no-untyped-def]
     from kaptrain.authoring import store
     from tests.support.studio import signed_in
 

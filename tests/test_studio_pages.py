@@ -52,11 +52,15 @@ def test_new_module_from_the_template_checks_clean(app: Flask, make_user) -> Non
     client = signed_in(app, make_user("author"))
     bad = client.post("/studio/new", data={"module_id": "Bad Id!", "title": "Grief"})
     assert bad.status_code == 400
-    assert "lower-case letters, digits and hyphens" in page_text(bad.get_data(as_text=True))
+    assert "lower-case letters, digits and hyphens" in page_text(
+        bad.get_data(as_text=True)
+    )
     assert 'value="Bad Id!"' in bad.get_data(as_text=True)  # what was typed stays
     taken = client.post("/studio/new", data={"module_id": MODULE, "title": "Again"})
     assert "is published already" in page_text(taken.get_data(as_text=True))
-    response = client.post("/studio/new", data={"module_id": "grief-and-loss", "title": "Grief and loss"})
+    response = client.post(
+        "/studio/new", data={"module_id": "grief-and-loss", "title": "Grief and loss"}
+    )
     assert response.status_code == 302
     draft_id = int(response.headers["Location"].rsplit("/", 1)[-1])
     page = editor(client, draft_id)
@@ -66,11 +70,21 @@ def test_new_module_from_the_template_checks_clean(app: Flask, make_user) -> Non
 
     with app.app_context():
         files = draft_files(get_draft(draft_id))
-        problems = check_draft(files, folder="grief-and-loss", module_id="grief-and-loss").checked.problems
+        problems = check_draft(
+            files, folder="grief-and-loss", module_id="grief-and-loss"
+        ).checked.problems
     assert problems == ()  # not even a strict-only warning
-    assert set(files) == {"module.md", "01-first-lesson.md", "quiz.md", "evaluation.md", "references.yaml"}
+    assert set(files) == {
+        "module.md",
+        "01-first-lesson.md",
+        "quiz.md",
+        "evaluation.md",
+        "references.yaml",
+    }
     assert b"order: 2" in files["module.md"]  # after the published module
-    published = client.post(f"/studio/drafts/{draft_id}/publish", data={"version": "0.1.1"})
+    published = client.post(
+        f"/studio/drafts/{draft_id}/publish", data={"version": "0.1.1"}
+    )
     assert published.status_code == 302
 
 
@@ -78,17 +92,30 @@ def test_preview_as_a_trainee_sees_it(app: Flask, make_user) -> None:  # type: i
     publish_fixture(app)
     client = signed_in(app, make_user("author"))
     draft_id = start(client)
-    overview = page_text(client.get(f"/studio/drafts/{draft_id}/preview").get_data(as_text=True))
+    overview = page_text(
+        client.get(f"/studio/drafts/{draft_id}/preview").get_data(as_text=True)
+    )
     assert "CE hours claimed 1 (60 minutes)" in overview
     assert "Post-test items 6" in overview and "Items per CE hour 6.0" in overview
-    quiz = page_text(client.get(f"/studio/drafts/{draft_id}/preview/post-test").get_data(as_text=True))
+    quiz = page_text(
+        client.get(f"/studio/drafts/{draft_id}/preview/post-test").get_data(
+            as_text=True
+        )
+    )
     assert "Correct An injury, including harm from nonviolent encounters" in quiz
-    case = client.get(f"/studio/drafts/{draft_id}/preview/first-session").get_data(as_text=True)
+    case = client.get(f"/studio/drafts/{draft_id}/preview/first-session").get_data(
+        as_text=True
+    )
     first_choice = re.search(r'href="([^"]*\?node=[^"]+)"', case)
     assert first_choice, case
     step = client.get(html.unescape(first_choice.group(1)))
     assert step.status_code == 200 and "Node" in page_text(step.get_data(as_text=True))
-    assert client.get(f"/studio/drafts/{draft_id}/preview/first-session?node=nowhere").status_code == 404
+    assert (
+        client.get(
+            f"/studio/drafts/{draft_id}/preview/first-session?node=nowhere"
+        ).status_code
+        == 404
+    )
     image = client.get(f"/studio/drafts/{draft_id}/media/model.png")
     assert image.status_code == 200 and image.mimetype == "image/png"
 
@@ -119,11 +146,13 @@ def test_live_check_reports_unsaved_text_without_saving(app: Flask, make_user) -
     draft_id = start(client)
     saved = draft_text(app, draft_id, LESSON)
     typed = saved + "\n![](media/model.png)\n"
-    response = client.post(f"/studio/drafts/{draft_id}/check", data={"path": LESSON, "text": typed})
+    response = client.post(
+        f"/studio/drafts/{draft_id}/check", data={"path": LESSON, "text": typed}
+    )
     data = json.loads(response.get_data(as_text=True))
-    assert [(p["code"], p["line"]) for p in data["problems"] if p["path"] == LESSON] == [
-        ("L3", typed.count("\n"))
-    ]
+    assert [
+        (p["code"], p["line"]) for p in data["problems"] if p["path"] == LESSON
+    ] == [("L3", typed.count("\n"))]
     assert data["errors"] == 1
     assert "Defining racial trauma" in data["preview"]
     assert draft_text(app, draft_id, LESSON) == saved
@@ -133,9 +162,21 @@ def test_an_admin_edits_and_publishes_their_own_draft(app: Flask, make_user) -> 
     publish_fixture(app)
     admin = signed_in(app, make_user("admin"))
     draft_id = start(admin)
-    assert save(admin, draft_id, LESSON, draft_text(app, draft_id, LESSON) + "\nAdmin.\n").status_code == 302
-    assert admin.post(f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.1"}).status_code == 302
-    history = page_text(admin.get(f"/studio/modules/{MODULE}/history").get_data(as_text=True))
+    assert (
+        save(
+            admin, draft_id, LESSON, draft_text(app, draft_id, LESSON) + "\nAdmin.\n"
+        ).status_code
+        == 302
+    )
+    assert (
+        admin.post(
+            f"/studio/drafts/{draft_id}/publish", data={"version": "1.0.1"}
+        ).status_code
+        == 302
+    )
+    history = page_text(
+        admin.get(f"/studio/modules/{MODULE}/history").get_data(as_text=True)
+    )
     assert "Revision 2 Published" in history
 
 
@@ -146,5 +187,7 @@ def test_another_author_may_read_but_not_change_a_draft(app: Flask, make_user) -
     draft_id = start(owner)
     page = editor(other, draft_id, LESSON)
     assert 'id="source"' not in page  # no textarea for a reader
-    assert save(other, draft_id, LESSON, "mine now\n", lock_version="1").status_code == 403
+    assert (
+        save(other, draft_id, LESSON, "mine now\n", lock_version="1").status_code == 403
+    )
     assert other.get("/studio/drafts/99999999999999999999").status_code == 404

@@ -47,16 +47,30 @@ def test_stale_draft_rebase(app: Flask, make_user) -> None:  # type: ignore[no-u
     lesson = draft_text(app, first, LESSON)
     evaluation = draft_text(app, first, "evaluation.md")
     save(ada, first, LESSON, lesson + "\nAda's closing line.\n")
-    save(ada, first, "evaluation.md", evaluation.replace("The objectives were met.", "The objectives were fully met."))
+    save(
+        ada,
+        first,
+        "evaluation.md",
+        evaluation.replace(
+            "The objectives were met.", "The objectives were fully met."
+        ),
+    )
     save(bo, second, LESSON, lesson + "\nBo's closing line.\n")
     bo_second = draft_text(app, second, SECOND) + "\nBo's note on microaggressions.\n"
     save(bo, second, SECOND, bo_second)
-    assert ada.post(f"/studio/drafts/{first}/publish", data={"version": "1.0.1"}).status_code == 302
+    assert (
+        ada.post(
+            f"/studio/drafts/{first}/publish", data={"version": "1.0.1"}
+        ).status_code
+        == 302
+    )
 
     page = editor(bo, second, LESSON)
     assert "The published module changed underneath this draft" in page_text(page)
     assert "evaluation.md" in page and "fully met" in page
-    response = bo.post(f"/studio/drafts/{second}/rebase", data={"lock_version": lock_version(page)})
+    response = bo.post(
+        f"/studio/drafts/{second}/rebase", data={"lock_version": lock_version(page)}
+    )
     assert response.status_code == 302
 
     # Untouched by Bo: the published versions. Touched only by Bo: Bo's.
@@ -77,14 +91,22 @@ def test_stale_draft_rebase(app: Flask, make_user) -> None:  # type: ignore[no-u
 
     blocked = bo.post(f"/studio/drafts/{second}/submit", data={"message": "Bo's edits"})
     assert blocked.status_code == 400
-    assert "Settle the files changed both here and in the published module" in page_text(blocked)
+    assert (
+        "Settle the files changed both here and in the published module"
+        in page_text(blocked)
+    )
 
     settle = bo.post(
         f"/studio/drafts/{second}/settle",
         data={"path": LESSON, "keep": "mine", "lock_version": lock_version(page)},
     )
     assert settle.status_code == 302
-    assert bo.post(f"/studio/drafts/{second}/publish", data={"version": "1.0.2"}).status_code == 302
+    assert (
+        bo.post(
+            f"/studio/drafts/{second}/publish", data={"version": "1.0.2"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         files = store.read_files(store.current_revision(MODULE))
     assert b"Bo's closing line." in files[LESSON] and b"Ada's" not in files[LESSON]
@@ -99,15 +121,24 @@ def test_take_the_published_version(app: Flask, make_user) -> None:  # type: ign
     save(ada, first, LESSON, lesson + "\nAda.\n")
     save(bo, second, LESSON, lesson + "\nBo.\n")
     ada.post(f"/studio/drafts/{first}/publish", data={"version": "1.1.0"})
-    bo.post(f"/studio/drafts/{second}/rebase", data={"lock_version": lock_version(editor(bo, second))})
+    bo.post(
+        f"/studio/drafts/{second}/rebase",
+        data={"lock_version": lock_version(editor(bo, second))},
+    )
     bo.post(
         f"/studio/drafts/{second}/settle",
-        data={"path": LESSON, "keep": "published", "lock_version": lock_version(editor(bo, second))},
+        data={
+            "path": LESSON,
+            "keep": "published",
+            "lock_version": lock_version(editor(bo, second)),
+        },
     )
     assert draft_text(app, second, LESSON).endswith("\nAda.\n")
 
 
-def test_a_stale_form_keeps_the_typed_text(app: Flask, client, login, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_form_keeps_the_typed_text(
+    app: Flask, client, login, make_user
+) -> None:  # type: ignore[no-untyped-def]
     publish_fixture(app)
     login(make_user("author"))
     draft_id = start(client)
@@ -117,6 +148,8 @@ def test_a_stale_form_keeps_the_typed_text(app: Flask, client, login, make_user)
     response = save(client, draft_id, LESSON, typed, lock_version=old)
     assert response.status_code == 409
     body = response.get_data(as_text=True)
-    assert html.escape(typed.strip(), quote=True) in body or typed.strip() in html.unescape(body)
+    assert html.escape(
+        typed.strip(), quote=True
+    ) in body or typed.strip() in html.unescape(body)
     assert "Your text is kept below" in page_text(response)
     assert draft_text(app, draft_id, LESSON) == "First tab's text\n"

@@ -15,7 +15,13 @@ from PIL import Image
 
 from kaptrain.authoring.uploads import Limits, UploadError, accept_file, accept_zip
 from tests.support.settings import CONTENT_FIXTURES
-from tests.support.studio import draft_text, editor, lock_version, publish_fixture, start
+from tests.support.studio import (
+    draft_text,
+    editor,
+    lock_version,
+    publish_fixture,
+    start,
+)
 
 pytestmark = pytest.mark.content(None)
 
@@ -74,13 +80,20 @@ def fixture_files() -> dict[str, bytes]:
         ("empty.md", b"", "", "is empty"),
         ("latin1.md", "caf\xe9".encode("latin-1"), "", "is not UTF-8 text"),
         ("nul.md", b"a\x00b", "", "not a text file"),
-        ("photo.png", png(), "", "describe \"photo.png\" in the alt text field"),
-        ("photo.png", b"not an image at all", "A photo", "could not be read as an image"),
+        ("photo.png", png(), "", 'describe "photo.png" in the alt text field'),
+        (
+            "photo.png",
+            b"not an image at all",
+            "A photo",
+            "could not be read as an image",
+        ),
         ("photo.png", jpeg(), "A photo", "is a JPEG image but its name ends in .png"),
         ("huge.png", bomb_png(), "A photo", "million pixels"),
     ],
 )
-def test_single_file_refusals(name: str, data: bytes, alt: str, says: str | None) -> None:
+def test_single_file_refusals(
+    name: str, data: bytes, alt: str, says: str | None
+) -> None:
     if says is None:
         path, _ = accept_file(name, data, alt, {}, LIMITS)
         assert path == "escape.md"
@@ -94,7 +107,12 @@ def test_count_and_total_limits() -> None:
     many = {f"f{i}.md": b"x" for i in range(20)}
     with pytest.raises(UploadError, match="at most 20 files"):
         accept_file("one-more.md", b"x", "", many, LIMITS)
-    heavy = {"a.md": b"x" * 60_000, "b.md": b"x" * 60_000, "c.md": b"x" * 60_000, "d.md": b"x" * 60_000}
+    heavy = {
+        "a.md": b"x" * 60_000,
+        "b.md": b"x" * 60_000,
+        "c.md": b"x" * 60_000,
+        "d.md": b"x" * 60_000,
+    }
     with pytest.raises(UploadError, match="at most 256 KB in all"):
         accept_file("e.md", b"x" * 30_000, "", heavy, LIMITS)
 
@@ -114,15 +132,25 @@ def test_images_are_reencoded_without_what_follows_them() -> None:
         ({"C:/module.md": b"x"}, None, "has an absolute path"),
         ({"m/../../module.md": b"x"}, None, 'points outside the module with ".."'),
         ({"module.md": b"x"}, "media/link.png", "is a symbolic link"),
-        ({"module.md": b"x", "lesson.md": b"x" * (64 * 1024 + 1)}, None, "larger than 64 KB"),
+        (
+            {"module.md": b"x", "lesson.md": b"x" * (64 * 1024 + 1)},
+            None,
+            "larger than 64 KB",
+        ),
         ({f"f{i}.md": b"x" for i in range(21)}, None, "holds 21 files"),
         ({"lesson.md": b"x"}, None, "has no module.md"),
         ({"module.md": b"x", "notes.txt": b"x"}, None, "only .md, .yaml and .yml"),
-        ({"module.md": b"x", "pic.png": png()}, None, "belong in the module's media/ folder"),
+        (
+            {"module.md": b"x", "pic.png": png()},
+            None,
+            "belong in the module's media/ folder",
+        ),
         ({"module.md": b"x", "sub/lesson.md": b"x"}, None, "sit beside module.md"),
     ],
 )
-def test_zip_refusals(entries: dict[str, bytes], symlink: str | None, says: str) -> None:
+def test_zip_refusals(
+    entries: dict[str, bytes], symlink: str | None, says: str
+) -> None:
     with pytest.raises(UploadError) as caught:
         accept_zip(module_zip(entries, symlink=symlink), LIMITS)
     assert says in caught.value.message
@@ -130,7 +158,9 @@ def test_zip_refusals(entries: dict[str, bytes], symlink: str | None, says: str)
 
 def test_zip_bomb_is_refused_before_expanding() -> None:
     # 5 entries of 60 KB of zeros compress to almost nothing but expand past 256 KB.
-    bomb = module_zip({"module.md": b"x", **{f"f{i}.md": b"0" * 60_000 for i in range(5)}})
+    bomb = module_zip(
+        {"module.md": b"x", **{f"f{i}.md": b"0" * 60_000 for i in range(5)}}
+    )
     assert len(bomb) < 10_000
     with pytest.raises(UploadError, match="expands to more than 256 KB"):
         accept_zip(bomb, LIMITS)
@@ -162,7 +192,10 @@ def app_config() -> dict[str, Any]:
 
 
 def test_refused_upload_shows_the_reason_and_stores_nothing(
-    app: Flask, client, login, make_user  # type: ignore[no-untyped-def]
+    app: Flask,
+    client,
+    login,
+    make_user,  # type: ignore[no-untyped-def]
 ) -> None:
     publish_fixture(app)
     login(make_user("author"))
@@ -170,7 +203,11 @@ def test_refused_upload_shows_the_reason_and_stores_nothing(
     version = lock_version(editor(client, draft_id))
     response = client.post(
         f"/studio/drafts/{draft_id}/upload",
-        data={"lock_version": version, "alt": "", "upload": (io.BytesIO(png()), "chart.png")},
+        data={
+            "lock_version": version,
+            "alt": "",
+            "upload": (io.BytesIO(png()), "chart.png"),
+        },
     )
     assert response.status_code == 400
     page = html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
@@ -181,7 +218,11 @@ def test_refused_upload_shows_the_reason_and_stores_nothing(
         assert "media/chart.png" not in draft_files(get_draft(draft_id))
     ok = client.post(
         f"/studio/drafts/{draft_id}/upload",
-        data={"lock_version": version, "alt": "A chart", "upload": (io.BytesIO(png()), "chart.png")},
+        data={
+            "lock_version": version,
+            "alt": "A chart",
+            "upload": (io.BytesIO(png()), "chart.png"),
+        },
     )
     assert ok.status_code == 302
     with app.app_context():

@@ -235,7 +235,9 @@ def write_files(
     return notice
 
 
-def save_text(draft: ContentDraft, path: str, text: str, seen_version: int) -> str | None:
+def save_text(
+    draft: ContentDraft, path: str, text: str, seen_version: int
+) -> str | None:
     """Save one text file of a draft (line endings normalised to ``\\n``)."""
     problem = check_text_path(path)
     if problem:

@@ -93,9 +93,7 @@ def rebase(draft: ContentDraft, seen_version: int) -> RebaseOutcome:
     draft.conflicts = "\n".join(sorted(set(old) | set(conflicts)))
     draft.lock_version += 1
     db.session.commit()
-    return RebaseOutcome(
-        tuple(sorted([*take, *remove])), tuple(kept), tuple(conflicts)
-    )
+    return RebaseOutcome(tuple(sorted([*take, *remove])), tuple(kept), tuple(conflicts))
 
 
 def settle(draft: ContentDraft, path: str, keep: str, seen_version: int) -> None:

@@ -82,8 +82,9 @@ def _rows(a: list[str], b: list[str], context: int) -> tuple[DiffRow, ...]:
                 has_old, has_new = i < i2, j < j2
                 rows.append(
                     DiffRow(
-                        tag if (has_old and has_new) or tag == "equal" else
-                        ("delete" if has_old else "insert"),
+                        tag
+                        if (has_old and has_new) or tag == "equal"
+                        else ("delete" if has_old else "insert"),
                         i + 1 if has_old else None,
                         a[i] if has_old else "",
                         j + 1 if has_new else None,
@@ -102,7 +103,9 @@ def changes(
         before, after = old.get(path), new.get(path)
         if before == after:
             continue
-        status = "added" if before is None else "removed" if after is None else "changed"
+        status = (
+            "added" if before is None else "removed" if after is None else "changed"
+        )
         a = as_text(before) if before is not None else ""
         b = as_text(after) if after is not None else ""
         if a is None or b is None:
@@ -125,7 +128,9 @@ def review_required(config: Mapping[str, object]) -> bool:
 
 
 def _errors_block(draft: ContentDraft, action: str) -> None:
-    result = check_draft(draft_files(draft), folder=draft.folder, module_id=draft.module_id)
+    result = check_draft(
+        draft_files(draft), folder=draft.folder, module_id=draft.module_id
+    )
     if result.errors:
         count = len(result.errors)
         raise StudioError(
@@ -139,7 +144,9 @@ def _errors_block(draft: ContentDraft, action: str) -> None:
         )
 
 
-def _transition(draft: ContentDraft, allowed: tuple[str, ...], **values: object) -> None:
+def _transition(
+    draft: ContentDraft, allowed: tuple[str, ...], **values: object
+) -> None:
     """Move a draft on only from ``allowed`` states (double submissions are no-ops
     or refusals, never a second transition)."""
     result = db.session.execute(
@@ -259,8 +266,10 @@ def may_publish(draft: ContentDraft, user: User, required: bool) -> str | None:
     if draft.state == PUBLISHED:
         return "This draft is published already."
     if not required:
-        return None if draft.owner_id == user.id or draft.state == APPROVED else (
-            "Only the owner publishes a draft nobody approved."
+        return (
+            None
+            if draft.owner_id == user.id or draft.state == APPROVED
+            else ("Only the owner publishes a draft nobody approved.")
         )
     if draft.state != APPROVED:
         return (
@@ -270,7 +279,9 @@ def may_publish(draft: ContentDraft, user: User, required: bool) -> str | None:
     return None
 
 
-def publish(draft: ContentDraft, user: User, version: str, *, required: bool) -> Published:
+def publish(
+    draft: ContentDraft, user: User, version: str, *, required: bool
+) -> Published:
     """Publish the draft as the module's next revision (its version raised to
     ``version``); commits. Raises StudioError or PublishError."""
     why = may_publish(draft, user, required)
@@ -292,7 +303,9 @@ def publish(draft: ContentDraft, user: User, version: str, *, required: bool) ->
         db.session.rollback()
         raise
     begin_write()
-    allowed = (APPROVED,) if required else (DRAFT, CHANGES_REQUESTED, IN_REVIEW, APPROVED)
+    allowed = (
+        (APPROVED,) if required else (DRAFT, CHANGES_REQUESTED, IN_REVIEW, APPROVED)
+    )
     head = next((f for f in draft.files if f.path == "module.md"), None)
     if head is not None:
         head.data = files["module.md"]  # the draft keeps the version it published

@@ -205,7 +205,9 @@ def _entry_path(info: zipfile.ZipInfo) -> str:
     return name
 
 
-def _entries(archive: zipfile.ZipFile, limits: Limits) -> list[tuple[str, zipfile.ZipInfo]]:
+def _entries(
+    archive: zipfile.ZipFile, limits: Limits
+) -> list[tuple[str, zipfile.ZipInfo]]:
     entries = []
     declared = 0
     for info in archive.infolist():
@@ -287,9 +289,7 @@ def _entry(path: str, data: bytes) -> bytes:
     folder = posixpath.dirname(path)
     if _suffix(base) in IMAGE_TYPES:
         if folder != "media" and not folder.startswith("media/"):
-            raise UploadError(
-                f'"{path}": images belong in the module\'s media/ folder'
-            )
+            raise UploadError(f'"{path}": images belong in the module\'s media/ folder')
         return reencode_image(base, data)
     if folder:
         raise UploadError(

@@ -129,9 +129,7 @@ def preview(
     if cache_key is None:
         return _render(files, folder, links, extra_problems)
     key = (cache_key, folder, store.files_hash(files), store.read_counter())
-    return _previews.get(
-        key, lambda: _render(files, folder, links, extra_problems)
-    )
+    return _previews.get(key, lambda: _render(files, folder, links, extra_problems))
 
 
 def _render(
@@ -167,9 +165,7 @@ def ce_counts(result: Preview) -> CeCounts:
         hours = None
     if hours is not None and hours <= 0:
         hours = None
-    minutes = sum(
-        i.item.estimated_minutes for i in result.items if i.listed and i.item
-    )
+    minutes = sum(i.item.estimated_minutes for i in result.items if i.listed and i.item)
     quiz = next(
         (i.item for i in result.items if i.item is not None and i.kind == "quiz"),
         None,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,7 +109,9 @@ def test_author_writes_reviews_publishes_and_rolls_back(
     _trainee_sees(server, TITLE, True)
     page = new_page(browser, server.url)
     sign_in(page, "author@example.org", DEMO_PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Studio").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Studio"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Studio")
     expect(page.locator("table.studio-modules")).to_contain_text("Revision 1")
     audit.check(page, "studio modules", shot=True)
@@ -118,7 +119,9 @@ def test_author_writes_reviews_publishes_and_rolls_back(
 
     line = _write_lesson(page, audit)
     editor = page.get_by_label(f"Text of {NEW_FILE}")
-    editor.fill(NEW_LESSON.replace("![](media/model.png)", f"![{ALT}](media/model.png)"))
+    editor.fill(
+        NEW_LESSON.replace("![](media/model.png)", f"![{ALT}](media/model.png)")
+    )
     page.get_by_role("button", name=f"Save {NEW_FILE}").click()
     expect(page.locator(f"li#L{line}")).not_to_have_class("has-problem")
     expect(page.locator(".meta").first).to_contain_text("No errors")
@@ -138,7 +141,9 @@ def test_author_writes_reviews_publishes_and_rolls_back(
     sign_in(page, "admin@example.org", DEMO_PASSWORD)
     page.goto("/studio/")
     page.get_by_role("link", name="Review draft").first.click()
-    expect(page.locator("table.diff-table").first).to_contain_text("A way back to the present")
+    expect(page.locator("table.diff-table").first).to_contain_text(
+        "A way back to the present"
+    )
     audit.check(page, "studio review", shot=True)
     page.get_by_label("Approve: ready to publish").check()
     page.get_by_label("Overall comment").fill("Clear and well cited.")

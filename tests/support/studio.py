@@ -44,9 +44,7 @@ def editor(client: FlaskClient, draft_id: int, path: str = "module.md") -> str:
     return response.get_data(as_text=True)
 
 
-def save(
-    client: FlaskClient, draft_id: int, path: str, text: str, **extra: Any
-) -> Any:
+def save(client: FlaskClient, draft_id: int, path: str, text: str, **extra: Any) -> Any:
     """Post the editor's save form (with the current lock version)."""
     version = extra.pop("lock_version", None) or lock_version(
         editor(client, draft_id, path)

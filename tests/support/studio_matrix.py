@@ -29,7 +29,9 @@ def _published(w: Any) -> str:
     return w.extra["studio_module"]
 
 
-def fresh_draft(w: Any, *, stale: bool = False, conflict: bool = False) -> dict[str, Any]:
+def fresh_draft(
+    w: Any, *, stale: bool = False, conflict: bool = False
+) -> dict[str, Any]:
     """A new draft of the module, owned by the world's author."""
     from kaptrain.authoring import store
     from kaptrain.authoring.drafts import start_draft
@@ -45,7 +47,9 @@ def fresh_draft(w: Any, *, stale: bool = False, conflict: bool = False) -> dict[
         if stale:
             files = store.read_files(store.current_revision(module))
             files = set_version(files, proposed_versions(draft)["patch"])
-            publish_revision(module, files, author=owner, message="underneath", source="studio")
+            publish_revision(
+                module, files, author=owner, message="underneath", source="studio"
+            )
         if conflict:
             row = db.session.get(ContentDraft, draft.id)
             row.conflicts = PLAIN_LESSON
@@ -69,7 +73,9 @@ def _shared_draft(w: Any) -> int:
     return w.extra["studio_draft"]
 
 
-def studio_routes(route: Any, cells: Any, author: Any, login: str, ok: str) -> tuple[Any, ...]:
+def studio_routes(
+    route: Any, cells: Any, author: Any, login: str, ok: str
+) -> tuple[Any, ...]:
     """The rows, built with the matrix's own Route and cells."""
     owner = cells(login, 403, 403, 403, 403, ok, 403)
     # The admin is no owner, and nobody approved the draft: the publish form
@@ -92,17 +98,28 @@ def studio_routes(route: Any, cells: Any, author: Any, login: str, ok: str) -> t
     return (
         route("/studio/", "GET", _modules_list, author),
         route(
-            "/studio/new", "POST", lambda _w, _p: "/studio/new", author,
-            data=lambda _w, _p: {"module_id": f"m-{uuid.uuid4().hex[:8]}", "title": "New"},
+            "/studio/new",
+            "POST",
+            lambda _w, _p: "/studio/new",
+            author,
+            data=lambda _w, _p: {
+                "module_id": f"m-{uuid.uuid4().hex[:8]}",
+                "title": "New",
+            },
         ),
         route("/studio/modules/<module_id>/drafts", "POST", module("/drafts"), author),
         route("/studio/modules/<module_id>/history", "GET", module("/history"), author),
         route(
-            "/studio/modules/<module_id>/revisions/<int:number>", "GET",
-            module("/revisions/1"), author,
+            "/studio/modules/<module_id>/revisions/<int:number>",
+            "GET",
+            module("/revisions/1"),
+            author,
         ),
         route(
-            "/studio/modules/<module_id>/rollback", "POST", module("/rollback"), author,
+            "/studio/modules/<module_id>/rollback",
+            "POST",
+            module("/rollback"),
+            author,
             data=lambda _w, _p: {"number": "1"},
         ),
         route(rule, "GET", d(), author),
@@ -111,50 +128,96 @@ def studio_routes(route: Any, cells: Any, author: Any, login: str, ok: str) -> t
         route(rule + "/media/<path:filename>", "GET", d("/media/model.png"), author),
         route(rule + "/review", "GET", d("/review"), author),
         route(
-            rule + "/check", "POST", d("/check"), author, ok=(200,),
-            data=lambda _w, _p: {"path": "module.md", "text": "---\nkind: module\n---\n"},
+            rule + "/check",
+            "POST",
+            d("/check"),
+            author,
+            ok=(200,),
+            data=lambda _w, _p: {
+                "path": "module.md",
+                "text": "---\nkind: module\n---\n",
+            },
         ),
         route(
-            rule + "/review", "POST", p("/review"), author, prepare=fresh_draft,
+            rule + "/review",
+            "POST",
+            p("/review"),
+            author,
+            prepare=fresh_draft,
             data=lambda _w, _p: {"decision": "comment", "body": "A comment."},
         ),
         route(
-            rule + "/save", "POST", p("/save"), owner, prepare=fresh_draft,
+            rule + "/save",
+            "POST",
+            p("/save"),
+            owner,
+            prepare=fresh_draft,
             data=lock(path="evaluation.md", text="changed\n"),
         ),
         route(
-            rule + "/files", "POST", p("/files"), owner, prepare=fresh_draft,
+            rule + "/files",
+            "POST",
+            p("/files"),
+            owner,
+            prepare=fresh_draft,
             data=lock(new_path="extra.md"),
         ),
         route(
-            rule + "/rename", "POST", p("/rename"), owner, prepare=fresh_draft,
+            rule + "/rename",
+            "POST",
+            p("/rename"),
+            owner,
+            prepare=fresh_draft,
             data=lock(path=PLAIN_LESSON, new_path="renamed.md"),
         ),
         route(
-            rule + "/delete", "POST", p("/delete"), owner, prepare=fresh_draft,
+            rule + "/delete",
+            "POST",
+            p("/delete"),
+            owner,
+            prepare=fresh_draft,
             data=lock(path=PLAIN_LESSON),
         ),
         route(
-            rule + "/upload", "POST", p("/upload"), owner, prepare=fresh_draft,
+            rule + "/upload",
+            "POST",
+            p("/upload"),
+            owner,
+            prepare=fresh_draft,
             data=lambda _w, params: {
                 "lock_version": params["lock"],
                 "upload": (io.BytesIO(b"# notes\n"), "notes.md"),
             },
         ),
         route(
-            rule + "/submit", "POST", p("/submit"), owner, prepare=fresh_draft,
+            rule + "/submit",
+            "POST",
+            p("/submit"),
+            owner,
+            prepare=fresh_draft,
             data=lambda _w, _p: {"message": "Ready"},
         ),
         route(
-            rule + "/publish", "POST", p("/publish"), publisher, prepare=fresh_draft,
+            rule + "/publish",
+            "POST",
+            p("/publish"),
+            publisher,
+            prepare=fresh_draft,
             data=lambda _w, params: {"version": params["version"]},
         ),
         route(
-            rule + "/rebase", "POST", p("/rebase"), owner,
-            prepare=lambda w: fresh_draft(w, stale=True), data=lock(),
+            rule + "/rebase",
+            "POST",
+            p("/rebase"),
+            owner,
+            prepare=lambda w: fresh_draft(w, stale=True),
+            data=lock(),
         ),
         route(
-            rule + "/settle", "POST", p("/settle"), owner,
+            rule + "/settle",
+            "POST",
+            p("/settle"),
+            owner,
             prepare=lambda w: fresh_draft(w, conflict=True),
             data=lock(path=PLAIN_LESSON, keep="mine"),
         ),

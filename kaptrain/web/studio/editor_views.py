@@ -77,9 +77,7 @@ def editor_page(
             submit_form=SubmitForm(formdata=None, message=draft.message),
             publish_form=publish_form,
             versions=versions,
-            publish_block=may_publish(
-                draft, me, review_required(current_app.config)
-            ),
+            publish_block=may_publish(draft, me, review_required(current_app.config)),
             reviews=reviews_of(draft),
         ),
         status,
@@ -101,7 +99,9 @@ def _edit(draft_id: int, action: str) -> ResponseReturnValue:
     path = form.get("path", "")
     try:
         if action == "add":
-            notice = drafts_service.add_file(draft, form.get("new_path", "").strip(), version)
+            notice = drafts_service.add_file(
+                draft, form.get("new_path", "").strip(), version
+            )
             path = form.get("new_path", "").strip()
         elif action == "rename":
             new = form.get("new_path", "").strip()
@@ -134,7 +134,13 @@ def save(draft_id: int) -> ResponseReturnValue:
     except StaleForm as error:
         return editor_page(draft, path, text, error.message, 409)
     except StudioError as error:
-        return editor_page(draft, path if path in draft_files(draft) else None, text, error.message, 400)
+        return editor_page(
+            draft,
+            path if path in draft_files(draft) else None,
+            text,
+            error.message,
+            400,
+        )
     problems = check_of(draft).for_file(path)
     if notice:
         flash(notice, "info")

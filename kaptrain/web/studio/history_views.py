@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.authoring import store
-from kaptrain.authoring.revisions import PublishError, history, rollback
 from kaptrain.authoring.reviews import changes
+from kaptrain.authoring.revisions import PublishError, history, rollback
 from kaptrain.models import AUTHOR
 from kaptrain.models.content import MESSAGE_MAX
 from kaptrain.people.access import roles_required

@@ -34,7 +34,9 @@ def draft_preview(draft: ContentDraft) -> Preview:
     )
 
 
-@bp.get("/drafts/<int:draft_id>/preview", endpoint="preview", defaults={"item_id": None})
+@bp.get(
+    "/drafts/<int:draft_id>/preview", endpoint="preview", defaults={"item_id": None}
+)
 @bp.get("/drafts/<int:draft_id>/preview/<item_id>", endpoint="preview")
 @roles_required(AUTHOR)
 def preview_page(draft_id: int, item_id: str | None) -> ResponseReturnValue:

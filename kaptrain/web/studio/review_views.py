@@ -64,7 +64,9 @@ def submit(draft_id: int) -> ResponseReturnValue:
         reviews_service.submit(draft, current_account(), form.message.data)
     except StudioError as error:
         return editor_page(draft, error=error.message, status=400)
-    flash("Submitted for review. Another author or an admin reviews it next.", "success")
+    flash(
+        "Submitted for review. Another author or an admin reviews it next.", "success"
+    )
     return redirect(url_for("studio.editor", draft_id=draft.id))
 
 
@@ -104,7 +106,9 @@ def send_review(draft_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _review_page(draft, form, status=400)
     try:
-        notes = _notes(set(draft_files(draft)) | set(reviews_service.published_files(draft)))
+        notes = _notes(
+            set(draft_files(draft)) | set(reviews_service.published_files(draft))
+        )
         reviews_service.review(
             draft, current_account(), form.decision.data, form.body.data or "", notes
         )
@@ -150,7 +154,9 @@ def rebase(draft_id: int) -> ResponseReturnValue:
     """Move a stale draft onto the published revision."""
     draft = own_draft(draft_id)
     try:
-        outcome = rebase_service.rebase(draft, seen_version(request.form.get("lock_version")))
+        outcome = rebase_service.rebase(
+            draft, seen_version(request.form.get("lock_version"))
+        )
     except StudioError as error:
         return editor_page(draft, error=error.message, status=409)
     parts = [f"took the published {', '.join(outcome.taken)}" if outcome.taken else ""]
@@ -158,7 +164,12 @@ def rebase(draft_id: int) -> ResponseReturnValue:
         parts.append(
             f"{', '.join(outcome.conflicts)} changed in both: compare them below"
         )
-    flash("Brought up to date: " + ("; ".join(p for p in parts if p) or "your files were kept") + ".", "success")
+    flash(
+        "Brought up to date: "
+        + ("; ".join(p for p in parts if p) or "your files were kept")
+        + ".",
+        "success",
+    )
     return redirect(url_for("studio.editor", draft_id=draft.id))
 
 
@@ -170,7 +181,9 @@ def settle(draft_id: int) -> ResponseReturnValue:
     path = request.form.get("path", "")
     try:
         rebase_service.settle(
-            draft, path, request.form.get("keep", ""),
+            draft,
+            path,
+            request.form.get("keep", ""),
             seen_version(request.form.get("lock_version")),
         )
     except StudioError as error:
