@@ -173,9 +173,26 @@ def submit(draft: ContentDraft, user: User, message: str) -> None:
             f"Say what changed and why in 1 to {MESSAGE_MAX} characters: the "
             "reviewer reads it, and it becomes the revision's message."
         )
+    if draft.state == IN_REVIEW and draft.message == message:
+        db.session.rollback()
+        return  # the same request sent twice (a double click): nothing more to do
     _errors_block(draft, "submitted")
     _transition(draft, (DRAFT, CHANGES_REQUESTED), state=IN_REVIEW, message=message)
     db.session.commit()
+
+
+def _repeated(
+    draft: ContentDraft, reviewer: User, decision: str, body: str
+) -> ContentReview | None:
+    """The last review, when it is this one again on the same files."""
+    last = reviews_of(draft)[-1:]
+    if last and (
+        (last[0].reviewer_id, last[0].decision, last[0].body)
+        == (reviewer.id, decision, body)
+        and last[0].draft_version == draft.lock_version
+    ):
+        return last[0]
+    return None
 
 
 def review(
@@ -198,6 +215,11 @@ def review(
         raise StudioError(f"Keep each comment to {NOTE_MAX} characters.")
     if decision != APPROVE and not body and not notes:
         raise StudioError("Write a comment (overall or on a line) to send.")
+    repeated = _repeated(draft, reviewer, decision, body)
+    if repeated is not None:
+        db.session.rollback()
+        return repeated  # the same review sent twice (a double click)
+    seen = draft.lock_version
     if decision in (APPROVE, REQUEST_CHANGES):
         if draft.owner_id == reviewer.id:
             raise StudioError(
@@ -208,12 +230,13 @@ def review(
             _errors_block(draft, "approved")
         state = APPROVED if decision == APPROVE else CHANGES_REQUESTED
         _transition(draft, (IN_REVIEW,), state=state)
+        seen += 1  # the transition raised the draft's lock version
     entry = ContentReview(
         draft_id=draft.id,
         reviewer_id=reviewer.id,
         decision=decision,
         body=body,
-        draft_version=draft.lock_version,
+        draft_version=seen,
     )
     entry.notes = [
         ContentReviewNote(path=p, line=line, body=text.strip())

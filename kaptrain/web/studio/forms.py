@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from kaptrain.models.content import MESSAGE_MAX
@@ -42,9 +43,9 @@ class ReviewForm(FlaskForm):
     decision = RadioField(
         "Your decision",
         choices=[
-            ("approve", "Approve: ready to publish"),
-            ("request_changes", "Request changes"),
-            ("comment", "Comment only"),
+            SelectChoice("approve", "Approve: ready to publish"),
+            SelectChoice("request_changes", "Request changes"),
+            SelectChoice("comment", "Comment only"),
         ],
         validators=[DataRequired("Choose approve, request changes or comment.")],
     )

@@ -128,6 +128,9 @@ def send_review(draft_id: int) -> ResponseReturnValue:
 def publish(draft_id: int) -> ResponseReturnValue:
     """Publish the draft as the module's next revision (version raised)."""
     draft = load_draft(draft_id)
+    if draft.state == "published":  # a second click on Publish: already done
+        flash(f"Draft {draft.id} is published (revision {draft.published_number}).")
+        return redirect(url_for("studio.history", module_id=draft.module_id))
     form = PublishForm()
     if not form.validate_on_submit():
         return editor_page(draft, error=next(iter(form.errors.values()))[0], status=400)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.authoring import store
@@ -80,6 +80,7 @@ def _list_page(form: NewModuleForm, status: int = 200) -> ResponseReturnValue:
             owners=owners,
             form=form,
             me=current_account(),
+            folder_mode=current_app.config.get("CONTENT_SOURCE") == "folder",
             stale={d.id: staleness(d) for r in rows for d in r.drafts},
         ),
         status,
