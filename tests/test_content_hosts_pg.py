@@ -18,10 +18,13 @@ import requests
 from tests.support.learn import MODULE_ID, copy_fixture_module
 from tests.support.live_server import LiveServer, start_live_server
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("KAPTRAIN_TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="needs PostgreSQL (KAPTRAIN_TEST_DATABASE_URL): hosts share one database",
-)
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(
+        not os.environ.get("KAPTRAIN_TEST_DATABASE_URL", "").startswith("postgres"),
+        reason="needs PostgreSQL (KAPTRAIN_TEST_DATABASE_URL): the hosts share it",
+    ),
+]
 
 POLL = 0.5
 #: Poll interval plus a catalog build of the changed module, with room for a

@@ -214,3 +214,42 @@ def test_content_settings_defaults(
     monkeypatch.setenv("KAPTRAIN_CONTENT_POLL_SECONDS", "0.5")
     config = load_config(tmp_path)
     assert (config["CONTENT_SOURCE"], config["CONTENT_POLL_SECONDS"]) == ("folder", 0.5)
+
+
+def test_content_health_lists_the_published_modules(
+    app: Flask, client: FlaskClient, make_user: Any, login: Any
+) -> None:
+    follow_now(app)
+    _publish_folder(app)
+    follow_now(app)
+    login(make_user("author"))
+    page = _page(client, "/author/")
+    assert "Racial trauma: a complete example module" in page
+    assert "published/complete-module" in page
+
+
+def test_only_the_changed_module_is_rendered_again(
+    app: Flask, trainee: FlaskClient
+) -> None:
+    from kaptrain.authoring.transfer import import_folder
+    from tests.support.learn import SECOND_ID, add_second_module
+
+    modules = Path(app.config["MODULES_DIR"])
+    add_second_module(modules)
+    with app.app_context():
+        assert len(import_folder(modules).published) == 2
+    follow_now(app)
+    state = app.extensions["kaptrain"]
+    assert {m.id for m in state.catalog.modules} == {MODULE_ID, SECOND_ID}
+    files = folder_files(modules / SECOND_ID)
+    with app.app_context():
+        publish_revision(
+            SECOND_ID,
+            {**files, "quiz.md": files["quiz.md"] + b"\n"},
+            author=None,
+            message="",
+            source="import",
+        )
+    assert follow_now(app)
+    assert state.rendered == 1
+    assert {m.id for m in state.catalog.modules} == {MODULE_ID, SECOND_ID}

@@ -191,3 +191,19 @@ def test_demo_imports_the_modules_folder_on_first_run_only(
     result = runner.invoke(args=["demo"])
     assert "Published the modules" not in result.output
     assert _revisions(app) == 1
+
+
+def test_before_the_migration_the_commands_say_to_run_it(tmp_path: Path) -> None:
+    from kaptrain import create_app
+    from tests.support.settings import base_config
+
+    fresh = create_app(
+        base_config(f"sqlite:///{tmp_path / 'empty.db'}", **store_config(tmp_path))
+    )
+    for args in (["import"], ["history", MODULE_ID], ["export", str(tmp_path / "x")]):
+        result = fresh.test_cli_runner().invoke(args=["content", *args])
+        assert result.exit_code == 1
+        assert "Run `flask --app kaptrain db upgrade`" in result.output
+        assert "Traceback" not in result.output
+    with fresh.app_context():
+        db.engine.dispose()

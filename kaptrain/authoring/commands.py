@@ -6,14 +6,39 @@ Added to the ``content`` command group by :func:`add_content_commands`
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from kaptrain.authoring import revisions, transfer
+from kaptrain.extensions import db
+
+
+def _database_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn a database failure (no content tables yet, server down) into one
+    sentence saying what to do, instead of a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            reason = str(getattr(error, "orig", error)).splitlines()[0]
+            raise click.ClickException(
+                f"the database cannot be used ({reason}). Run `flask --app "
+                "kaptrain db upgrade` if its content tables are missing, and "
+                "check KAPTRAIN_DATABASE_URL"
+            ) from None
+
+    return wrapper
 
 
 def _folder_mode_note() -> None:
@@ -36,6 +61,7 @@ def _folder_mode_note() -> None:
 )
 @click.option("--message", "-m", default="", help="Why (kept with each revision).")
 @with_appcontext
+@_database_errors
 def content_import(directory: Path | None, force: bool, message: str) -> None:
     """Check a modules folder (default: KAPTRAIN_MODULES_DIR) and publish a
     revision of each module whose files changed.
@@ -77,6 +103,7 @@ def content_import(directory: Path | None, force: bool, message: str) -> None:
     "--revision", "number", type=click.IntRange(min=1), help="This revision number."
 )
 @with_appcontext
+@_database_errors
 def content_export(directory: Path, module_id: str | None, number: int | None) -> None:
     """Write the published modules (or one revision) to DIRECTORY, byte for byte.
 
@@ -101,6 +128,7 @@ def content_export(directory: Path, module_id: str | None, number: int | None) -
 @click.command("history")
 @click.argument("module_id")
 @with_appcontext
+@_database_errors
 def content_history(module_id: str) -> None:
     """List the revisions of a module, newest first."""
     rows = revisions.history(module_id)
@@ -124,6 +152,7 @@ def content_history(module_id: str) -> None:
 @click.argument("number", type=click.IntRange(min=1))
 @click.option("--message", "-m", default="", help="Why (kept with the revision).")
 @with_appcontext
+@_database_errors
 def content_rollback(module_id: str, number: int, message: str) -> None:
     """Publish revision NUMBER of a module again, as a new revision."""
     try:

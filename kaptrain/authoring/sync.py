@@ -69,7 +69,8 @@ def _locked(directory: Path) -> Iterator[None]:
 
 
 def read_manifest(directory: Path) -> dict[str, dict[str, object]]:
-    """``{module_id: {"revision": id, "folder": name}}`` as last written."""
+    """``{module_id: {"revision": id, "folder": name, "hash": content hash}}``
+    as last written."""
     try:
         data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -116,8 +117,11 @@ def materialize(directory: Path, counter: int | None = None) -> int:
         # Read under the lock: whoever writes last wrote the newest rows.
         rows = store.published()
         manifest = read_manifest(directory)
+        # The hash too: after a database restore a revision id may name
+        # other files than it did when the manifest was written.
         wanted = {
-            mid: {"revision": rev.id, "folder": rev.folder} for mid, rev in rows.items()
+            mid: {"revision": rev.id, "folder": rev.folder, "hash": rev.content_hash}
+            for mid, rev in rows.items()
         }
         changed = [mid for mid in wanted if manifest.get(mid) != wanted[mid]]
         for mid in changed:
