@@ -28,7 +28,7 @@ from kaptrain.web.studio.forms import NewModuleForm
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
 
-@bp.app_context_processor
+@bp.context_processor
 def studio_words() -> dict[str, object]:
     """State words and badge classes for the studio's templates."""
     return {"state_words": STATE_WORDS, "state_badges": STATE_BADGES}
