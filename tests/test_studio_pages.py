@@ -191,3 +191,12 @@ def test_another_author_may_read_but_not_change_a_draft(app: Flask, make_user) -
         save(other, draft_id, LESSON, "mine now\n", lock_version="1").status_code == 403
     )
     assert other.get("/studio/drafts/99999999999999999999").status_code == 404
+
+
+def test_starting_twice_opens_the_same_draft(app: Flask, make_user) -> None:  # type: ignore[no-untyped-def]
+    publish_fixture(app)
+    client = signed_in(app, make_user("author"))
+    assert start(client) == start(client)
+    data = {"module_id": "grief-and-loss", "title": "Grief"}
+    first = client.post("/studio/new", data=data).headers["Location"]
+    assert client.post("/studio/new", data=data).headers["Location"] == first

@@ -88,9 +88,21 @@ def _new(module_id: str, folder: str, owner: User, base: int | None) -> ContentD
     return draft
 
 
+def _own_open_draft(module_id: str, owner: User) -> ContentDraft | None:
+    return next((d for d in open_drafts(module_id) if d.owner_id == owner.id), None)
+
+
 def start_draft(module_id: str, owner: User) -> ContentDraft:
-    """A new draft holding the module's published files; commits."""
+    """A new draft holding the module's published files; commits.
+
+    An author has one open draft per module: asking again (a double click, a
+    second tab) returns the draft they have.
+    """
     begin_write()
+    mine = _own_open_draft(module_id, owner)
+    if mine is not None:
+        db.session.rollback()
+        return mine
     revision = store.current_revision(module_id)
     if revision is None:
         raise StudioError(f"module {module_id} is not published; nothing to edit")
@@ -143,8 +155,13 @@ def new_module_problem(module_id: str, title: str) -> str | None:
 
 
 def new_module_draft(module_id: str, title: str, owner: User) -> ContentDraft:
-    """A draft of a new module made from the template; commits."""
+    """A draft of a new module made from the template; commits (asking twice
+    returns the draft made the first time)."""
     begin_write()
+    mine = _own_open_draft(module_id, owner)
+    if mine is not None and mine.base_number is None:
+        db.session.rollback()
+        return mine
     problem = new_module_problem(module_id, title)
     if problem:
         db.session.rollback()

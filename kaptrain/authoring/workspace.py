@@ -57,11 +57,14 @@ class DraftCheck:
             lines.setdefault(problem.line, []).append(problem)
         return lines
 
-    def counts(self) -> dict[str, int]:
-        """``{path: number of problems}`` for the file list."""
-        found: dict[str, int] = {}
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """``{path: (errors, warnings)}`` for the file list."""
+        found: dict[str, tuple[int, int]] = {}
         for problem in self.problems:
-            found[problem.path] = found.get(problem.path, 0) + 1
+            errors, warnings = found.get(problem.path, (0, 0))
+            found[problem.path] = (
+                (errors + 1, warnings) if problem.is_error else (errors, warnings + 1)
+            )
         return found
 
 

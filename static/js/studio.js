@@ -31,7 +31,7 @@
     var end = text.indexOf("\n", start);
     source.focus();
     source.setSelectionRange(start, end === -1 ? text.length : end);
-    var lineHeight = source.scrollHeight / Math.max(text.split("\n").length, 1);
+    var lineHeight = parseFloat(window.getComputedStyle(source).lineHeight) || 20;
     source.scrollTop = Math.max(0, (line - 3) * lineHeight);
     showCaret();
   }
@@ -106,6 +106,27 @@
       }
     });
   }
+
+  // Line numbers beside the textarea (lines do not wrap, so each number sits
+  // beside its line); hidden from screen readers, which hear the caret line.
+  var gutter = document.createElement("pre");
+  gutter.className = "source-gutter";
+  gutter.setAttribute("aria-hidden", "true");
+  source.parentNode.insertBefore(gutter, source);
+  var style = window.getComputedStyle(source);
+  gutter.style.paddingTop = style.paddingTop;
+  gutter.style.paddingBottom = style.paddingBottom;
+  gutter.style.borderTopWidth = style.borderTopWidth;
+  function numberLines() {
+    var count = source.value.split("\n").length;
+    var numbers = [];
+    for (var n = 1; n <= count; n += 1) { numbers.push(n); }
+    gutter.textContent = numbers.join("\n");
+    gutter.scrollTop = source.scrollTop;
+  }
+  source.addEventListener("scroll", function () { gutter.scrollTop = source.scrollTop; });
+  source.addEventListener("input", numberLines);
+  numberLines();
 
   source.addEventListener("input", function () {
     window.clearTimeout(timer);

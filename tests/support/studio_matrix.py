@@ -30,11 +30,11 @@ def _published(w: Any) -> str:
 
 
 def fresh_draft(
-    w: Any, *, stale: bool = False, conflict: bool = False
+    w: Any, *, stale: bool = False, conflict: bool = False, owner_role: str = "author"
 ) -> dict[str, Any]:
-    """A new draft of the module, owned by the world's author."""
+    """A new draft of the module, owned by the world's author (or ``owner_role``)."""
     from kaptrain.authoring import store
-    from kaptrain.authoring.drafts import start_draft
+    from kaptrain.authoring.drafts import discard, open_drafts, start_draft
     from kaptrain.authoring.reviews import proposed_versions, set_version
     from kaptrain.authoring.revisions import publish_revision
     from kaptrain.extensions import db
@@ -42,7 +42,10 @@ def fresh_draft(
 
     module = _published(w)
     with w.app.app_context():
-        owner = db.session.get(User, w.users["author"].id)
+        owner = db.session.get(User, w.users[owner_role].id)
+        for old in open_drafts(module):  # one open draft per author and module
+            if old.owner_id == owner.id and old.id != w.extra.get("studio_draft"):
+                discard(old, owner)
         draft = start_draft(module, owner)
         if stale:
             files = store.read_files(store.current_revision(module))
@@ -69,7 +72,8 @@ def _modules_list(w: Any, _params: Any) -> str:
 
 def _shared_draft(w: Any) -> int:
     if "studio_draft" not in w.extra:
-        w.extra["studio_draft"] = fresh_draft(w)["draft"]
+        # The admin's: the author's drafts are replaced cell by cell.
+        w.extra["studio_draft"] = fresh_draft(w, owner_role="admin")["draft"]
     return w.extra["studio_draft"]
 
 
