@@ -200,3 +200,16 @@ def test_starting_twice_opens_the_same_draft(app: Flask, make_user) -> None:  # 
     data = {"module_id": "grief-and-loss", "title": "Grief"}
     first = client.post("/studio/new", data=data).headers["Location"]
     assert client.post("/studio/new", data=data).headers["Location"] == first
+
+
+def test_publish_offers_the_version_the_author_raised(app: Flask, make_user) -> None:  # type: ignore[no-untyped-def]
+    publish_fixture(app)
+    client = signed_in(app, make_user("author"))
+    draft_id = start(client)
+    page = editor(client, draft_id)
+    assert 'value="1.0.1"' in page  # the next patch version
+    text = draft_text(app, draft_id, "module.md").replace(
+        "version: 1.0.0", "version: 2.0.0"
+    )
+    save(client, draft_id, "module.md", text)
+    assert 'value="2.0.0"' in editor(client, draft_id)

@@ -260,14 +260,26 @@ def reviews_of(draft: ContentDraft) -> list[ContentReview]:
 
 
 def proposed_versions(draft: ContentDraft) -> dict[str, str]:
-    """The next patch and minor versions after the published one."""
+    """The next patch and minor versions after the published one, and the
+    version to offer: the draft's own when the author already raised it."""
     revision = store.current_revision(draft.module_id)
     base = revision.version if revision is not None else "0.0.0"
     try:
         major, minor, patch = (list(version_key(base)) + [0, 0, 0])[:3]
     except ValueError:
         major, minor, patch = 0, 0, 0
-    return {"patch": f"{major}.{minor}.{patch + 1}", "minor": f"{major}.{minor + 1}.0"}
+    versions = {
+        "patch": f"{major}.{minor}.{patch + 1}",
+        "minor": f"{major}.{minor + 1}.0",
+    }
+    head = draft_files(draft).get("module.md", b"").decode("utf-8", "replace")
+    found = _VERSION.search(head.partition("\n---")[0])
+    own = found.group(2).strip("\"' ") if found else ""
+    raised = _SEMVER.match(own) is not None and (
+        revision is None or version_key(own) > version_key(base)
+    )
+    versions["offer"] = own if raised else versions["patch"]
+    return versions
 
 
 def set_version(files: dict[str, bytes], version: str) -> dict[str, bytes]:

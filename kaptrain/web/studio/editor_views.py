@@ -8,7 +8,15 @@ is lost. ``studio.js`` adds live checking and preview through ``check``.
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from kaptrain.authoring import drafts as drafts_service
@@ -47,8 +55,6 @@ def editor_page(
     status: int = 200,
 ) -> ResponseReturnValue:
     """Render the editor on ``path``; ``typed`` keeps text a refused save had."""
-    from flask import current_app
-
     files = draft_files(draft)
     path = path if path is not None else _current_path(draft, files)
     check = check_of(draft)
@@ -56,7 +62,7 @@ def editor_page(
     me = current_account()
     publish_form = PublishForm(formdata=None)
     versions = proposed_versions(draft)
-    publish_form.version.data = versions["patch"]
+    publish_form.version.data = versions["offer"]
     return (
         render_template(
             "studio/editor.html",
