@@ -16,6 +16,7 @@ from tests.support.studio import (
     MODULE,
     draft_text,
     editor,
+    lock_version,
     publish_fixture,
     save,
     signed_in,
@@ -213,3 +214,32 @@ def test_publish_offers_the_version_the_author_raised(app: Flask, make_user) -> 
     )
     save(client, draft_id, "module.md", text)
     assert 'value="2.0.0"' in editor(client, draft_id)
+
+
+def test_file_names_the_editor_refuses(app: Flask, make_user) -> None:  # type: ignore[no-untyped-def]
+    publish_fixture(app)
+    client = signed_in(app, make_user("author"))
+    draft_id = start(client)
+    version = lock_version(editor(client, draft_id))
+    for path, says in (
+        ("notes.txt", "end the name with .md or .yaml"),
+        ("media/model.png", "end the name with .md or .yaml"),
+        ("../up.md", "no part of a path may be empty or start with"),
+        (LESSON, "exists already"),
+    ):
+        response = client.post(
+            f"/studio/drafts/{draft_id}/files",
+            data={"new_path": path, "lock_version": version},
+        )
+        assert response.status_code == 400, path
+        assert says in html.unescape(response.get_data(as_text=True)), path
+    renamed = client.post(
+        f"/studio/drafts/{draft_id}/rename",
+        data={
+            "path": "media/model.png",
+            "new_path": "media/x.md",
+            "lock_version": version,
+        },
+    )
+    assert renamed.status_code == 400
+    assert "an image stays in media/" in html.unescape(renamed.get_data(as_text=True))

@@ -212,11 +212,25 @@ def check_text_path(path: str) -> str | None:
     problem = store.check_path(path)
     if problem:
         return problem
-    if not path.endswith(TEXT_SUFFIXES) and not path.startswith("media/"):
+    if not path.endswith(TEXT_SUFFIXES):
         return (
-            f'"{path}": a module holds .md and .yaml files, and images under '
-            "media/; end the name with .md or .yaml"
+            f'"{path}": a module holds .md and .yaml files (and images, uploaded '
+            "into media/); end the name with .md or .yaml"
         )
+    return None
+
+
+def _rename_problem(old: str, new: str) -> str | None:
+    """Why ``old`` cannot be renamed to ``new`` (an image stays an image of the
+    same type under media/; a text file stays a text file)."""
+    if old.endswith(TEXT_SUFFIXES):
+        return check_text_path(new)
+    problem = store.check_path(new)
+    if problem:
+        return problem
+    same_type = new.rsplit(".", 1)[-1].lower() == old.rsplit(".", 1)[-1].lower()
+    if not new.startswith("media/") or not same_type:
+        return f'"{new}": an image stays in media/ with the same file type as "{old}"'
     return None
 
 
@@ -283,9 +297,7 @@ def rename_file(
     files = draft_files(draft)
     if old not in files:
         raise StudioError(f'"{old}" is not a file of this draft')
-    problem = store.check_path(new) or (
-        None if new.startswith("media/") else check_text_path(new)
-    )
+    problem = _rename_problem(old, new)
     if problem:
         raise StudioError(problem)
     if new in files:
