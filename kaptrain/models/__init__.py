@@ -8,12 +8,6 @@ from kaptrain.models.content import (
     ContentVersion,
     PublishedModule,
 )
-from kaptrain.models.studio import (
-    ContentDraft,
-    ContentDraftFile,
-    ContentReview,
-    ContentReviewNote,
-)
 from kaptrain.models.learning import (
     COMMENT_MAX,
     JOURNAL_MAX,
@@ -30,6 +24,12 @@ from kaptrain.models.learning import (
 )
 from kaptrain.models.mail import SUBJECT_MAX, OutboxMessage
 from kaptrain.models.mfa import Passkey, RecoveryCode, TotpCredential
+from kaptrain.models.studio import (
+    ContentDraft,
+    ContentDraftFile,
+    ContentReview,
+    ContentReviewNote,
+)
 from kaptrain.models.users import (
     ADMIN,
     AUTHOR,
