@@ -49,6 +49,7 @@ from tests.support.database import PG_URL, pg_admin_engine
 from tests.support.learn import MODULE_ID, fixture_config
 from tests.support.mfa import enrol, needs_code, sign_in
 from tests.support.settings import PASSWORD, base_config
+from tests.support.studio_matrix import studio_routes
 from tests.test_supervise_support import SECRET, seed_trainee
 
 ROLES = (
@@ -851,6 +852,8 @@ TABLE: tuple[Route, ...] = (
     Route("/admin/audit", "GET", _const("/admin/audit"), ADMIN),
 )
 
+# The authoring studio's rows (issue 15) live beside its other test helpers.
+TABLE += studio_routes(Route, cells, AUTHOR, LOGIN, OK)
 ROUTES = {route.key: route for route in TABLE}
 assert len(ROUTES) == len(TABLE), "a route is listed twice in TABLE"
 

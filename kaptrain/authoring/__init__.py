@@ -12,6 +12,14 @@
 * :mod:`kaptrain.authoring.transfer`: ``content import`` / ``export`` (files
   are the interchange format).
 
+The studio (pages in :mod:`kaptrain.web.studio`) builds on these:
+
+* :mod:`kaptrain.authoring.drafts`: an author's working copy of one module.
+* :mod:`kaptrain.authoring.workspace`: the checker and preview run on a draft.
+* :mod:`kaptrain.authoring.uploads`: upload limits, images, module zips.
+* :mod:`kaptrain.authoring.reviews`: submit, review, the two-person rule, publish.
+* :mod:`kaptrain.authoring.rebase`: a stale draft brought up to date.
+
 With ``KAPTRAIN_CONTENT_SOURCE=folder`` none of this runs: the site serves
 ``KAPTRAIN_MODULES_DIR`` directly, as before.
 """

@@ -24,6 +24,12 @@ from kaptrain.models.learning import (
 )
 from kaptrain.models.mail import SUBJECT_MAX, OutboxMessage
 from kaptrain.models.mfa import Passkey, RecoveryCode, TotpCredential
+from kaptrain.models.studio import (
+    ContentDraft,
+    ContentDraftFile,
+    ContentReview,
+    ContentReviewNote,
+)
 from kaptrain.models.users import (
     ADMIN,
     AUTHOR,
@@ -92,4 +98,8 @@ __all__ = [
     "ContentRevisionFile",
     "ContentVersion",
     "PublishedModule",
+    "ContentDraft",
+    "ContentDraftFile",
+    "ContentReview",
+    "ContentReviewNote",
 ]

@@ -202,6 +202,22 @@ def _content_settings(site: Site) -> dict[str, Any]:
     }
 
 
+def _studio_settings(site: Site) -> dict[str, Any]:
+    """The authoring studio (kaptrain.authoring.uploads, reviews): upload limits,
+    and whether a second author must approve before publishing (on in
+    production, off in development unless set)."""
+    return {
+        **whole_numbers(
+            (
+                ("STUDIO_MAX_FILE_BYTES", 2 * 1024 * 1024, 1024, 1 << 30),
+                ("STUDIO_MAX_FILES", 200, 1, 10000),
+                ("STUDIO_MAX_TOTAL_BYTES", 20 * 1024 * 1024, 1024, 1 << 31),
+            )
+        ),
+        "REVIEW_REQUIRED": bool_env("REVIEW_REQUIRED", site.production),
+    }
+
+
 SETTING_READERS = (
     _storage_settings,
     _security_settings,
@@ -210,6 +226,7 @@ SETTING_READERS = (
     _provider_settings,
     _mail_settings,
     _content_settings,
+    _studio_settings,
 )
 
 

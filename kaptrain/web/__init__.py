@@ -25,6 +25,14 @@ ROUTE_MODULES: tuple[tuple[str, ...], ...] = (
     ("supervise.views", "supervise.trainee_views"),
     ("author.views", "author.analysis"),
     ("admin.views",),
+    (
+        "studio.views",
+        "studio.editor_views",
+        "studio.upload_views",
+        "studio.preview_views",
+        "studio.review_views",
+        "studio.history_views",
+    ),
 )
 
 

@@ -28,6 +28,7 @@ NAV = (
     NavItem("Cohorts", "supervise.cohorts", (SUPERVISOR, ADMIN)),
     NavItem("Content health", "author.health", (AUTHOR, ADMIN)),
     NavItem("Item analysis", "author.item_analysis", (AUTHOR, ADMIN)),
+    NavItem("Studio", "studio.modules", (AUTHOR, ADMIN)),
     NavItem("Users", "admin.users", (ADMIN,)),
     NavItem("Audit log", "admin.audit_log", (ADMIN,)),
 )
