@@ -15,6 +15,11 @@ from kaptrain.models.learning import (
     VignetteRun,
     VignetteStep,
 )
+from kaptrain.models.credentials import (
+    CertificateRevocation,
+    IssuedCredential,
+    SigningKey,
+)
 from kaptrain.models.mail import SUBJECT_MAX, OutboxMessage
 from kaptrain.models.mfa import Passkey, RecoveryCode, TotpCredential
 from kaptrain.models.users import (
@@ -80,4 +85,7 @@ __all__ = [
     "cohort_supervisors",
     "email_key",
     "utcnow",
+    "CertificateRevocation",
+    "IssuedCredential",
+    "SigningKey",
 ]

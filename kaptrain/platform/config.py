@@ -180,6 +180,23 @@ def _mail_from() -> str:
     return value
 
 
+def _signing_key() -> str | None:
+    raw = _env("SIGNING_KEY")
+    if raw is None:
+        return None
+    try:
+        seed = bytes.fromhex(raw)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise ConfigError(
+            "KAPTRAIN_SIGNING_KEY must be an Ed25519 private key as 64 hexadecimal "
+            "characters (for example from `flask --app kaptrain keys generate "
+            "--print`); got a value of the wrong form."
+        )
+    return raw.lower()
+
+
 def load_config(
     instance_path: Path, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -292,6 +309,10 @@ def load_config(
         "MAIL_DIR": instance_path / "mail",
         "MAIL_RETRY_SECONDS": _int_env("MAIL_RETRY_SECONDS", 60, 1, 24 * 3600),
         "MAIL_MAX_ATTEMPTS": _int_env("MAIL_MAX_ATTEMPTS", 10, 1, 100),
+        # The credential signing key (kaptrain.learning.credentials.keys): from
+        # KAPTRAIN_SIGNING_KEY, else this file (0600), never in the database.
+        "SIGNING_KEY": _signing_key(),
+        "SIGNING_KEY_FILE": instance_path / "signing_key.pem",
     }
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = check_database_url(
