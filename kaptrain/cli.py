@@ -288,3 +288,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from kaptrain.learning.credentials.commands import credential_cli, keys_cli
+
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(credential_cli)

@@ -52,6 +52,9 @@ ACTIONS = (
     "mfa_reset",
     "reauth",
     "reauth_failed",
+    # Signed credentials (kaptrain.learning.credentials.issuance).
+    "certificate_revoked",
+    "certificate_reinstated",
 )
 
 # Most privileged first: an event names the actor's highest role.

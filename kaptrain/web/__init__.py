@@ -28,10 +28,11 @@ ROUTE_MODULES: tuple[tuple[str, ...], ...] = (
         "learn.evaluation_views",
         "learn.journal_views",
         "learn.certificate_views",
+        "learn.credential_views",
     ),
     ("supervise.views", "supervise.trainee_views"),
     ("author.views", "author.analysis"),
-    ("admin.views",),
+    ("admin.views", "admin.certificate_views"),
 )
 
 
