@@ -146,10 +146,15 @@ def demo_command() -> None:
             elif not totp_generated and credential.secret != totp_secret:
                 credential.secret, credential.last_step = totp_secret, None
     db.session.commit()
+    from kaptrain.learning.demo_records import demo_certificate
+
+    certificate_lines = demo_certificate("trainee2@example.org")
 
     click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
     for email, _name, roles in DEMO_ACCOUNTS:
         click.echo(f"  {email:<26} {', '.join(roles)}")
+    for line in certificate_lines:
+        click.echo(line)
     if created and generated:
         click.echo(f"Password for the new demo accounts: {password}")
         click.echo("(shown once; set KAPTRAIN_DEMO_PASSWORD to choose your own)")
