@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from kaptrain.extensions import db
 from kaptrain.learning.credentials import issuance, keys, proofs
-from kaptrain.learning.credentials.verification import verify_document, verify_text
+from kaptrain.learning.credentials.verification import verify_document
 from kaptrain.models import AuditEvent, Certificate, IssuedCredential, OutboxMessage
 from kaptrain.web.learn.credential_links import credential_or_none
 from tests.support.credentials import BASE_URL, credential_config, make_certificate
@@ -85,7 +85,8 @@ def test_every_value_in_the_credential_is_covered_by_the_signature(
     and so left unsigned: changing any value must break the signature."""
     _user, _cert, credential = signed
     with app.app_context():
-        public = proofs.public_key_from_multibase(keys.all_keys()[0].public_key_multibase)
+        multibase = keys.all_keys()[0].public_key_multibase
+        public = proofs.public_key_from_multibase(multibase)
         for path, value in _leaves(credential):
             if path[0] in {"@context", "proof"}:
                 continue
@@ -254,8 +255,9 @@ def test_revoked_reports_revoked_everywhere_and_reinstating_is_recorded(
             db.session.get(Certificate, cert.id), admin, "Mistake."
         )
         actions = list(
-            db.session.execute(select(AuditEvent.action).order_by(AuditEvent.id))
-            .scalars()
+            db.session.execute(
+                select(AuditEvent.action).order_by(AuditEvent.id)
+            ).scalars()
         )
         mails = list(db.session.execute(select(OutboxMessage)).scalars())
     assert actions[-2:] == ["certificate_revoked", "certificate_reinstated"]
@@ -319,9 +321,7 @@ def test_another_trainee_cannot_download_the_json(
     assert client.get(f"/certificates/{cert.code}.json").status_code == 404
 
 
-def test_verify_page_rechecks_the_signature(
-    app: Any, client: Any, signed: Any
-) -> None:
+def test_verify_page_rechecks_the_signature(app: Any, client: Any, signed: Any) -> None:
     _user, cert, credential = signed
     page = client.get(f"/verify/{cert.code}").get_data(as_text=True)
     assert "the signature is genuine" in page

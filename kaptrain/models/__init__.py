@@ -1,6 +1,11 @@
 """The database models. Import them from here: ``from kaptrain.models import User``."""
 
 from kaptrain.models.base import UTCDateTime, utcnow
+from kaptrain.models.credentials import (
+    CertificateRevocation,
+    IssuedCredential,
+    SigningKey,
+)
 from kaptrain.models.learning import (
     COMMENT_MAX,
     JOURNAL_MAX,
@@ -14,11 +19,6 @@ from kaptrain.models.learning import (
     QuizResponse,
     VignetteRun,
     VignetteStep,
-)
-from kaptrain.models.credentials import (
-    CertificateRevocation,
-    IssuedCredential,
-    SigningKey,
 )
 from kaptrain.models.mail import SUBJECT_MAX, OutboxMessage
 from kaptrain.models.mfa import Passkey, RecoveryCode, TotpCredential

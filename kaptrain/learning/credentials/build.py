@@ -37,8 +37,8 @@ class Links:
 
 def iso(moment: dt.datetime) -> str:
     """An XML Schema dateTime in UTC, to the second: ``2026-12-05T08:00:00Z``."""
-    return moment.astimezone(dt.UTC).replace(microsecond=0).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
+    return (
+        moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kaptrain.extensions import db
+from kaptrain.learning.certificates import certificate_by_code
 from kaptrain.learning.credentials import issuance, keys
 from kaptrain.learning.credentials.build import STATUS_LIST_SIZE, trainee_name
 from kaptrain.learning.credentials.contexts import UnknownContext
@@ -21,7 +22,6 @@ from kaptrain.learning.credentials.proofs import (
     public_key_from_multibase,
     signature_matches,
 )
-from kaptrain.learning.certificates import certificate_by_code
 from kaptrain.models import Certificate
 
 VALID = "valid"

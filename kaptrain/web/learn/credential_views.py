@@ -83,9 +83,7 @@ def status_list(list_number: int) -> ResponseReturnValue:
         abort(404)
     url = absolute_url("learn.status_list", list_number=list_number)
     try:
-        document = issuance.status_list_credential(
-            list_number, url, keys.issuer_did()
-        )
+        document = issuance.status_list_credential(list_number, url, keys.issuer_did())
     except keys.KeyProblem:
         abort(404)
     return _json_response(document)
