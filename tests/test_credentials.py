@@ -18,6 +18,7 @@ from kaptrain.learning.credentials.verification import verify_document
 from kaptrain.models import AuditEvent, Certificate, IssuedCredential, OutboxMessage
 from kaptrain.web.learn.credential_links import credential_or_none
 from tests.support.credentials import BASE_URL, credential_config, make_certificate
+from tests.support.mail import mail_in_folder
 
 
 @pytest.fixture
@@ -262,7 +263,9 @@ def test_revoked_reports_revoked_everywhere_and_reinstating_is_recorded(
         mails = list(db.session.execute(select(OutboxMessage)).scalars())
     assert actions[-2:] == ["certificate_revoked", "certificate_reinstated"]
     assert [m.recipient for m in mails] == [user.email, user.email]
-    assert "Post-test taken by someone else." in mails[0].body
+    told = mail_in_folder(app.config["MAIL_DIR"], user.email, "was revoked")
+    assert "Post-test taken by someone else." in told.get_content()
+    assert mail_in_folder(app.config["MAIL_DIR"], user.email, "valid again")
     assert _verify(app, credential).status == "valid"
     bits = issuance.decode_bitstring(
         client.get("/credentials/status/1").get_json()["credentialSubject"][
