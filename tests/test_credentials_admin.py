@@ -172,3 +172,16 @@ def test_the_signing_key_setting_signs(
         credential = credential_or_none(db.session.get(Certificate, cert.id))
     assert credential is not None
     assert not Path(app.config["SIGNING_KEY_FILE"]).exists()
+
+
+def test_a_new_key_retires_the_lost_one(
+    app: Any, runner: Any, certificate: Certificate, tmp_path: Path
+) -> None:
+    """The key file is lost: generating a new one retires the old key, whose
+    credentials still verify."""
+    path = _signed_file(app, certificate, tmp_path)
+    Path(app.config["SIGNING_KEY_FILE"]).unlink()
+    assert runner.invoke(args=["keys", "generate"]).exit_code == 0
+    lines = runner.invoke(args=["keys", "list"]).output.splitlines()
+    assert "retired" in lines[0] and lines[1].endswith("current")
+    assert runner.invoke(args=["credential", "verify", str(path)]).exit_code == 0

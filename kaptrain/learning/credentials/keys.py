@@ -83,10 +83,24 @@ def _write_file(path: Path, key: Ed25519PrivateKey) -> None:
 
 
 def register(multibase: str) -> SigningKey:
-    """The public key's row, created if missing (idempotent under races)."""
-    insert_ignore(
+    """The public key's row, created if missing (idempotent under races).
+
+    A key seen for the first time becomes the site's signing key: every other
+    key still current is retired (it keeps verifying, never signs again). So a
+    new ``KAPTRAIN_SIGNING_KEY``, or ``keys generate`` after the key file was
+    lost, needs no separate step."""
+    inserted = insert_ignore(
         SigningKey, {"public_key_multibase": multibase, "created_at": utcnow()}
     )
+    if inserted:
+        db.session.execute(
+            update(SigningKey)
+            .where(
+                SigningKey.public_key_multibase != multibase,
+                SigningKey.retired_at.is_(None),
+            )
+            .values(retired_at=utcnow())
+        )
     return db.session.execute(
         select(SigningKey).where(SigningKey.public_key_multibase == multibase)
     ).scalar_one()
@@ -135,14 +149,13 @@ def rotate() -> tuple[str, str]:
     if current_app.config.get("SIGNING_KEY"):
         raise KeyProblem(
             "KAPTRAIN_SIGNING_KEY is set: make a new key with `keys generate "
-            "--print`, register it by setting the variable, then run `keys retire "
-            "OLD-KEY`."
+            "--print` and set the variable to it on every host; the old key is "
+            "retired when the new one first signs."
         )
     _old_key, old = current_key()
     new_key = Ed25519PrivateKey.generate()
     new = public_key_multibase(new_key.public_key())
-    register(new)
-    retire(old)
+    register(new)  # retires the old key
     # The database first: if writing the file fails, the old key still signs
     # until an admin re-runs rotate; the new public key is merely listed early.
     db.session.commit()
