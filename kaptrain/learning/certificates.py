@@ -15,6 +15,7 @@ import re
 import secrets
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -135,6 +136,39 @@ def _qr_png(url: str) -> io.BytesIO:
     return buffer
 
 
+def _add_verification(
+    pdf: Any,
+    certificate: Certificate,
+    verify_url: str,
+    credential_json: str | None,
+    clean: Any,
+) -> None:
+    """The QR code of the verify page, and the signed credential attached."""
+    pdf.image(
+        _qr_png(verify_url),
+        x=pdf.w - 48,
+        y=pdf.h - 48,
+        w=32,
+        h=32,
+        alt_text=f"QR code of {verify_url}",
+    )
+    if credential_json is not None:
+        pdf.embed_file(
+            bytes=credential_json.encode("utf-8"),
+            basename=f"credential-{certificate.code}.json",
+            mime_type="application/json",
+            desc="The signed Open Badges 3.0 credential of this certificate",
+        )
+        pdf.set_font(size=9)
+        pdf.set_xy(16, pdf.h - 24)
+        pdf.cell(
+            text=clean(
+                "The signed digital credential is attached to this PDF "
+                f"(credential-{certificate.code}.json)."
+            )
+        )
+
+
 def certificate_pdf(
     certificate: Certificate, verify_url: str, credential_json: str | None = None
 ) -> bytes:
@@ -184,27 +218,5 @@ def certificate_pdf(
     pdf.ln(8)
     line(f"Verification code: {certificate.code}", 12, 1)
     line(f"Verify at {verify_url}", 10, 0)
-    pdf.image(
-        _qr_png(verify_url),
-        x=pdf.w - 48,
-        y=pdf.h - 48,
-        w=32,
-        h=32,
-        alt_text=f"QR code of {verify_url}",
-    )
-    if credential_json is not None:
-        pdf.embed_file(
-            bytes=credential_json.encode("utf-8"),
-            basename=f"credential-{certificate.code}.json",
-            mime_type="application/json",
-            desc="The signed Open Badges 3.0 credential of this certificate",
-        )
-        pdf.set_font(family, size=9)
-        pdf.set_xy(16, pdf.h - 24)
-        pdf.cell(
-            text=clean(
-                "The signed digital credential is attached to this PDF "
-                "(credential.json)."
-            )
-        )
+    _add_verification(pdf, certificate, verify_url, credential_json, clean)
     return bytes(pdf.output())
