@@ -342,3 +342,50 @@ def test_did_document_is_served_and_base_url_names_the_issuer(
     did = client.get("/.well-known/did.json").get_json()
     assert did["verificationMethod"][0]["type"] == "Multikey"
     assert did["verificationMethod"][0]["controller"] == "did:web:" + BASE_URL[8:]
+
+
+def test_a_racing_first_view_keeps_the_winners_credential(
+    app: Any, make_user: Any, signed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request stores the credential between our check and our insert:
+    ours is dropped by the unique key and the stored one is returned."""
+    other = make_certificate(app, make_user())
+    real_current_key = keys.current_key
+
+    def racing_current_key() -> Any:
+        result = real_current_key()
+        db.session.add(
+            IssuedCredential(
+                certificate_id=other.id,
+                key_multibase=result[1],
+                status_index=other.id,
+                credential_json='{"winner": true}',
+            )
+        )
+        db.session.commit()
+        return result
+
+    monkeypatch.setattr(keys, "current_key", racing_current_key)
+    with app.test_request_context(), app.app_context():
+        got = credential_or_none(db.session.get(Certificate, other.id))
+        count = db.session.execute(
+            select(func.count())
+            .select_from(IssuedCredential)
+            .where(IssuedCredential.certificate_id == other.id)
+        ).scalar_one()
+    assert got == {"winner": True} and count == 1
+
+
+def test_an_upload_that_is_not_text_is_refused_clearly(
+    client: Any, signed: Any
+) -> None:
+    import io
+
+    upload = (io.BytesIO(b"\xff\xfe\x00binary"), "credential.json")
+    page = client.post(
+        "/verify/credential",
+        data={"upload": upload},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 400
+    assert "This file is not text" in page.get_data(as_text=True)
