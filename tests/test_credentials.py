@@ -232,7 +232,7 @@ def test_a_retired_key_still_verifies_and_new_credentials_use_the_new_key(
 
 
 def test_revoked_reports_revoked_everywhere_and_reinstating_is_recorded(
-    app: Any, client: Any, make_user: Any, signed: Any
+    app: Any, client: Any, make_user: Any, login: Any, signed: Any
 ) -> None:
     user, cert, credential = signed
     admin = make_user("admin")
@@ -251,6 +251,9 @@ def test_revoked_reports_revoked_everywhere_and_reinstating_is_recorded(
     assert len(bits) == 16384
     assert bits[cert.id // 8] & (0x80 >> (cert.id % 8))
     assert _verify(app, status).status == "valid"
+    login(user)
+    mine = client.get(f"/certificates/{cert.code}").get_data(as_text=True)
+    assert "This certificate was revoked on" in mine
     with app.app_context():
         assert issuance.reinstate(
             db.session.get(Certificate, cert.id), admin, "Mistake."

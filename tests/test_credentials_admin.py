@@ -185,3 +185,31 @@ def test_a_new_key_retires_the_lost_one(
     lines = runner.invoke(args=["keys", "list"]).output.splitlines()
     assert "retired" in lines[0] and lines[1].endswith("current")
     assert runner.invoke(args=["credential", "verify", str(path)]).exit_code == 0
+
+
+def test_the_private_key_is_not_in_a_backup(
+    app: Any, runner: Any, certificate: Certificate, tmp_path: Path
+) -> None:
+    """`flask backup` copies the database: the signed credential and the public key
+    are in it, the private key is not."""
+    from cryptography.hazmat.primitives import serialization
+    from flask_migrate import stamp
+
+    from tests.support.database import PG_URL
+
+    if PG_URL:
+        pytest.skip("the SQLite backup file is searched byte for byte")
+    _signed_file(app, certificate, tmp_path)
+    with app.app_context():
+        stamp()
+        db.session.remove()
+    pem = Path(app.config["SIGNING_KEY_FILE"]).read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    seed = key.private_bytes_raw()  # type: ignore[union-attr]
+    backup = tmp_path / "backup.db"
+    result = runner.invoke(args=["backup", str(backup)])
+    assert result.exit_code == 0, result.output
+    data = backup.read_bytes()
+    assert b"eddsa-rdfc-2022" in data  # the credential is backed up
+    assert seed not in data and seed.hex().encode() not in data
+    assert pem.splitlines()[1] not in data
