@@ -264,7 +264,10 @@ def test_revoked_reports_revoked_everywhere_and_reinstating_is_recorded(
             ).scalars()
         )
         mails = list(db.session.execute(select(OutboxMessage)).scalars())
-    assert actions[-2:] == ["certificate_revoked", "certificate_reinstated"]
+    assert [a for a in actions if a.startswith("certificate_")] == [
+        "certificate_revoked",
+        "certificate_reinstated",
+    ]
     assert [m.recipient for m in mails] == [user.email, user.email]
     told = mail_in_folder(app.config["MAIL_DIR"], user.email, "was revoked")
     assert "Post-test taken by someone else." in told.get_content()
