@@ -193,7 +193,13 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("matrix")
     with _module_database(tmp) as url:
         application = create_app(
-            base_config(url, MAIL_DIR=tmp / "mail", **fixture_config(tmp))
+            base_config(
+                url,
+                MAIL_DIR=tmp / "mail",
+                # A fixed signing key, so the owner's credential JSON is served.
+                SIGNING_KEY="5a" * 32,
+                **fixture_config(tmp),
+            )
         )
         application.test_client_class = ClosingClient
         with application.app_context():
@@ -402,6 +408,13 @@ def _cohort(path: str = "") -> Callable[[World, Params], str]:
 
 def _password_form(_w: World, _p: Params) -> dict[str, Any]:
     return {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+
+
+def _certificate_id(w: World) -> int:
+    with w.app.app_context():
+        return db.session.execute(
+            select(Certificate.id).where(Certificate.code == w.certificate_code)
+        ).scalar_one()
 
 
 TABLE: tuple[Route, ...] = (
@@ -690,6 +703,28 @@ TABLE: tuple[Route, ...] = (
     ),
     Route("/verify", "GET", _const("/verify"), PUBLIC),
     Route(
+        "/certificates/<code>.json",
+        "GET",
+        lambda w, _p: f"/certificates/{w.certificate_code}.json",
+        A_ONLY,
+    ),
+    Route("/verify/credential", "GET", _const("/verify/credential"), PUBLIC),
+    Route(
+        "/verify/credential",
+        "POST",
+        _const("/verify/credential"),
+        PUBLIC,
+        data=lambda _w, _p: {"credential": "{}"},
+        ok=(200,),
+    ),
+    Route(
+        "/credentials/status/<int:list_number>",
+        "GET",
+        _const("/credentials/status/1"),
+        PUBLIC,
+    ),
+    Route("/.well-known/did.json", "GET", _const("/.well-known/did.json"), PUBLIC),
+    Route(
         "/verify/<code>", "GET", lambda w, _p: f"/verify/{w.certificate_code}", PUBLIC
     ),
     # supervise
@@ -850,6 +885,27 @@ TABLE: tuple[Route, ...] = (
         prepare=fresh_account,
     ),
     Route("/admin/audit", "GET", _const("/admin/audit"), ADMIN),
+    Route("/admin/certificates", "GET", _const("/admin/certificates"), ADMIN),
+    Route(
+        "/admin/certificates/<int:cert_id>",
+        "GET",
+        lambda w, _p: f"/admin/certificates/{_certificate_id(w)}",
+        ADMIN,
+    ),
+    Route(
+        "/admin/certificates/<int:cert_id>/revoke",
+        "POST",
+        lambda w, _p: f"/admin/certificates/{_certificate_id(w)}/revoke",
+        ADMIN,
+        data=lambda _w, _p: {"reason": "Matrix check."},
+    ),
+    Route(
+        "/admin/certificates/<int:cert_id>/reinstate",
+        "POST",
+        lambda w, _p: f"/admin/certificates/{_certificate_id(w)}/reinstate",
+        ADMIN,
+        data=lambda _w, _p: {"note": ""},
+    ),
 )
 
 # The authoring studio's rows (issue 15) live beside its other test helpers.
@@ -1175,6 +1231,7 @@ def test_b_cannot_change_a_records(shared: World, action: str) -> None:
         "/modules/{m}/{vignette}?run={run}",
         "/certificates/{code}",
         "/certificates/{code}.pdf",
+        "/certificates/{code}.json",
     ],
 )
 def test_b_cannot_read_a_records(shared: World, url: str) -> None:

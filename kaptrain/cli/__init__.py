@@ -16,6 +16,7 @@ from kaptrain.cli.content_commands import content_cli
 from kaptrain.cli.demo_commands import demo_command
 from kaptrain.cli.mail_commands import mail_cli
 from kaptrain.cli.user_commands import create_user_command
+from kaptrain.learning.credentials.commands import credential_cli, keys_cli
 
 COMMANDS: tuple[click.Command, ...] = (
     create_user_command,
@@ -24,6 +25,8 @@ COMMANDS: tuple[click.Command, ...] = (
     mail_cli,
     backup_command,
     restore_command,
+    keys_cli,
+    credential_cli,
 )
 
 

@@ -144,10 +144,15 @@ def demo_command() -> None:
         _demo_account(cohort, email, name, roles, demo)
     db.session.commit()
     _import_modules_once()
+    from kaptrain.learning.demo_records import demo_certificate
+
+    certificate_lines = demo_certificate("trainee2@example.org")
 
     click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
     for email, _name, roles in DEMO_ACCOUNTS:
         click.echo(f"  {email:<26} {', '.join(roles)}")
+    for line in certificate_lines:
+        click.echo(line)
     _echo_demo_password(demo)
     _echo_demo_key(demo)
 

@@ -10,10 +10,12 @@ requests leave one certificate.
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -125,8 +127,53 @@ def _latin1(text: str) -> str:
     return "".join(out)
 
 
-def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
-    """The certificate as a one-page landscape PDF."""
+def _qr_png(url: str) -> io.BytesIO:
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
+    buffer.seek(0)
+    return buffer
+
+
+def _add_verification(
+    pdf: Any,
+    certificate: Certificate,
+    verify_url: str,
+    credential_json: str | None,
+    clean: Any,
+) -> None:
+    """The QR code of the verify page, and the signed credential attached."""
+    pdf.image(
+        _qr_png(verify_url),
+        x=pdf.w - 48,
+        y=pdf.h - 48,
+        w=32,
+        h=32,
+        alt_text=f"QR code of {verify_url}",
+    )
+    if credential_json is not None:
+        pdf.embed_file(
+            bytes=credential_json.encode("utf-8"),
+            basename=f"credential-{certificate.code}.json",
+            mime_type="application/json",
+            desc="The signed Open Badges 3.0 credential of this certificate",
+        )
+        pdf.set_font(size=9)
+        pdf.set_xy(16, pdf.h - 24)
+        pdf.cell(
+            text=clean(
+                "The signed digital credential is attached to this PDF "
+                f"(credential-{certificate.code}.json)."
+            )
+        )
+
+
+def certificate_pdf(
+    certificate: Certificate, verify_url: str, credential_json: str | None = None
+) -> bytes:
+    """The certificate as a one-page landscape PDF: a QR code of the verify page,
+    and, when given, the signed credential attached as ``credential.json``."""
     # Imported on first use: fpdf2 brings Pillow, about 10 MB a worker that
     # never makes a PDF does not need.
     from fpdf import FPDF
@@ -171,4 +218,5 @@ def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     pdf.ln(8)
     line(f"Verification code: {certificate.code}", 12, 1)
     line(f"Verify at {verify_url}", 10, 0)
+    _add_verification(pdf, certificate, verify_url, credential_json, clean)
     return bytes(pdf.output())

@@ -8,6 +8,11 @@ from kaptrain.models.content import (
     ContentVersion,
     PublishedModule,
 )
+from kaptrain.models.credentials import (
+    CertificateRevocation,
+    IssuedCredential,
+    SigningKey,
+)
 from kaptrain.models.learning import (
     COMMENT_MAX,
     JOURNAL_MAX,
@@ -102,4 +107,7 @@ __all__ = [
     "ContentDraftFile",
     "ContentReview",
     "ContentReviewNote",
+    "CertificateRevocation",
+    "IssuedCredential",
+    "SigningKey",
 ]

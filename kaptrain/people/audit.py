@@ -55,6 +55,9 @@ ACTIONS = (
     # Published content (kaptrain.authoring.revisions).
     "content_published",
     "content_rolled_back",
+    # Signed credentials (kaptrain.learning.credentials.issuance).
+    "certificate_revoked",
+    "certificate_reinstated",
 )
 
 # Most privileged first: an event names the actor's highest role.

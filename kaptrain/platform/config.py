@@ -15,7 +15,11 @@ from typing import Any
 
 from kaptrain.platform.files import private_dir
 from kaptrain.platform.ratelimit_storage import storage_uri
-from kaptrain.platform.setting_checks import content_source_value, poll_seconds_value
+from kaptrain.platform.setting_checks import (
+    content_source_value,
+    poll_seconds_value,
+    signing_key_value,
+)
 from kaptrain.platform.setting_values import (
     ConfigError,
     base_url_value,
@@ -218,6 +222,15 @@ def _studio_settings(site: Site) -> dict[str, Any]:
     }
 
 
+def _credential_settings(site: Site) -> dict[str, Any]:
+    """The credential signing key (kaptrain.learning.credentials.keys): from
+    KAPTRAIN_SIGNING_KEY, else this file (0600), never in the database."""
+    return {
+        "SIGNING_KEY": signing_key_value(),
+        "SIGNING_KEY_FILE": site.instance_path / "signing_key.pem",
+    }
+
+
 SETTING_READERS = (
     _storage_settings,
     _security_settings,
@@ -227,6 +240,7 @@ SETTING_READERS = (
     _mail_settings,
     _content_settings,
     _studio_settings,
+    _credential_settings,
 )
 
 

@@ -40,3 +40,21 @@ def poll_seconds_value() -> float:
             f"got {raw!r}."
         )
     return value
+
+
+def signing_key_value() -> str | None:
+    """``KAPTRAIN_SIGNING_KEY``: an Ed25519 private key as 64 hex characters."""
+    raw = env("SIGNING_KEY")
+    if raw is None:
+        return None
+    try:
+        seed = bytes.fromhex(raw)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise ConfigError(
+            "KAPTRAIN_SIGNING_KEY must be an Ed25519 private key as 64 hexadecimal "
+            "characters (for example from `flask --app kaptrain keys generate "
+            "--print`); got a value of the wrong form."
+        )
+    return raw.lower()

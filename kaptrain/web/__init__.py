@@ -21,10 +21,15 @@ ROUTE_MODULES: tuple[tuple[str, ...], ...] = (
     ("auth.views",),
     ("account.views", "account.mfa_views"),
     # The item kinds' routes join learn.views' blueprint there (kinds.page).
-    ("learn.views", "learn.journal_views", "learn.certificate_views"),
+    (
+        "learn.views",
+        "learn.journal_views",
+        "learn.certificate_views",
+        "learn.credential_views",
+    ),
     ("supervise.views", "supervise.trainee_views"),
     ("author.views", "author.analysis"),
-    ("admin.views",),
+    ("admin.views", "admin.certificate_views"),
     (
         "studio.views",
         "studio.editor_views",

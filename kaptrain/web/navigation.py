@@ -31,6 +31,7 @@ NAV = (
     NavItem("Studio", "studio.modules", (AUTHOR, ADMIN)),
     NavItem("Users", "admin.users", (ADMIN,)),
     NavItem("Audit log", "admin.audit_log", (ADMIN,)),
+    NavItem("Certificates", "admin.certificates", (ADMIN,)),
 )
 
 

@@ -30,6 +30,9 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SERVER_NAME": None,
         # Development mail goes to files; never into the project's instance/.
         "MAIL_DIR": Path(tempfile.mkdtemp(prefix="kaptrain-test-mail-")),
+        # Never the developer's instance/ key; tests that sign make their own.
+        "SIGNING_KEY_FILE": Path(tempfile.mkdtemp(prefix="kaptrain-test-key-"))
+        / "signing_key.pem",
     }
     config.update(extra)
     return config

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -12,14 +14,19 @@ from kaptrain.learning.certificates import (
     format_hours,
     normalize_code,
 )
+from kaptrain.learning.credentials import issuance
+from kaptrain.learning.credentials.verification import verify_document
 from kaptrain.models import TRAINEE, Certificate
 from kaptrain.people.access import deny, roles_required
 from kaptrain.people.accounts import current_account
 from kaptrain.platform.urls import absolute_url
+from kaptrain.web.learn.credential_links import credential_or_none
 from kaptrain.web.learn.views import bp
 
 
-def _own_certificate_or_404(code: str) -> Certificate:
+def own_certificate_or_404(code: str) -> Certificate:
+    """The signed-in trainee's certificate with this code, or 404 (anyone else's
+    too, so codes cannot be probed)."""
     certificate = certificate_by_code(code)
     if certificate is None or certificate.user_id != current_account().id:
         deny()
@@ -34,8 +41,13 @@ def _verify_url(certificate: Certificate) -> str:
 @roles_required(TRAINEE)
 def certificate_download(code: str) -> ResponseReturnValue:
     """The certificate as a PDF download."""
-    certificate = _own_certificate_or_404(code)
-    pdf = certificate_pdf(certificate, _verify_url(certificate))
+    certificate = own_certificate_or_404(code)
+    credential = credential_or_none(certificate)
+    pdf = certificate_pdf(
+        certificate,
+        _verify_url(certificate),
+        json.dumps(credential, ensure_ascii=False, indent=2) if credential else None,
+    )
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -51,10 +63,12 @@ def certificate_download(code: str) -> ResponseReturnValue:
 @roles_required(TRAINEE)
 def certificate(code: str) -> ResponseReturnValue:
     """The owner's printable certificate page."""
-    certificate = _own_certificate_or_404(code)
+    certificate = own_certificate_or_404(code)
     return render_template(
         "learn/certificate.html",
         cert=certificate,
+        credential=credential_or_none(certificate),
+        revocation=issuance.revocation(certificate.id),
         hours=format_hours,
         verify_url=_verify_url(certificate),
     )
@@ -82,4 +96,12 @@ def verify(code: str) -> ResponseReturnValue:
     certificate = certificate_by_code(code[:64])
     if certificate is None:
         return render_template("learn/verify_missing.html"), 404
-    return render_template("learn/verify.html", cert=certificate, hours=format_hours)
+    credential = credential_or_none(certificate)
+    outcome = verify_document(credential) if credential is not None else None
+    return render_template(
+        "learn/verify.html",
+        cert=certificate,
+        hours=format_hours,
+        outcome=outcome,
+        revocation=issuance.revocation(certificate.id),
+    )
