@@ -15,6 +15,7 @@ from kaptrain.content.assessment import QuizFigures, check_coverage, check_quiz
 from kaptrain.content.hours import HoursEstimate, estimate
 from kaptrain.content.items import ItemDraft, read_item
 from kaptrain.content.model import ModuleFigures
+from kaptrain.content.planners import check_planners_listed
 from kaptrain.content.problems import Problem, Problems, did_you_mean
 from kaptrain.content.references import LOCATED, RefDraft, read_references
 
@@ -105,6 +106,7 @@ def load_module(folder: Path, display: str) -> ModuleDraft:
         _check_items(draft, out)
         _check_credit(draft, out)
         _check_assessment(draft, out)
+        check_planners_listed(draft.module.raw_meta, out)
     _check_references(draft, out)
     _check_citations(draft, out)
     _check_links(draft, out)
