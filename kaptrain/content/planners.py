@@ -56,9 +56,7 @@ class Planner:
         }
 
 
-def _entry(
-    node: yaml.Node, first_line: int, out: Problems
-) -> Planner | None:
+def _entry(node: yaml.Node, first_line: int, out: Problems) -> Planner | None:
     """One list entry as a Planner, or None after reporting what is wrong."""
     line = first_line + node.start_mark.line
     if not isinstance(node, yaml.MappingNode):

@@ -17,6 +17,7 @@ from kaptrain.models.learning import (
 )
 from kaptrain.models.mail import SUBJECT_MAX, OutboxMessage
 from kaptrain.models.mfa import Passkey, RecoveryCode, TotpCredential
+from kaptrain.models.time_on_task import ItemOpen
 from kaptrain.models.users import (
     ADMIN,
     AUTHOR,
@@ -60,6 +61,7 @@ __all__ = [
     "CohortInvitation",
     "CohortMember",
     "EvaluationResponse",
+    "ItemOpen",
     "ItemProgress",
     "JournalComment",
     "JournalEntry",

@@ -293,8 +293,52 @@ def load_config(
         "MAIL_RETRY_SECONDS": _int_env("MAIL_RETRY_SECONDS", 60, 1, 24 * 3600),
         "MAIL_MAX_ATTEMPTS": _int_env("MAIL_MAX_ATTEMPTS", 10, 1, 100),
     }
+    config.update(_ce_settings())
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = check_database_url(
         config["SQLALCHEMY_DATABASE_URI"]
     )
     return config
+
+
+def _share_env(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:  # also refuses nan and inf
+        raise ConfigError(
+            f"KAPTRAIN_{name} must be a number from 0 to 1 (0.25 means a quarter), "
+            f"got {raw!r}."
+        )
+    return value
+
+
+def _grievance_url() -> str:
+    raw = _env("GRIEVANCE_URL")
+    if raw is None:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or " " in raw:
+        raise ConfigError(
+            "KAPTRAIN_GRIEVANCE_URL must be the full address of the grievance and "
+            f"refund policy, like https://example.org/ce/grievances; got {raw!r}."
+        )
+    return raw
+
+
+def _ce_settings() -> dict[str, Any]:
+    """The CE provider's statements (issue 16) and the time-on-task share."""
+    return {
+        # Shown on the module page before the trainee starts.
+        "COMMERCIAL_SUPPORT": _env("COMMERCIAL_SUPPORT") or "",
+        "COI_POLICY": _env("COI_POLICY") or "",
+        "GRIEVANCE_URL": _grievance_url(),
+        "PROVIDER_CONTACT": _env("PROVIDER_CONTACT") or "",
+        # A lesson (or vignette step) cannot be completed sooner than this share
+        # of its estimated minutes after it was first opened; 0 turns it off.
+        "MIN_TIME_SHARE": _share_env("MIN_TIME_SHARE", 0.25),
+    }

@@ -27,6 +27,9 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SERVER_NAME": None,
         # Development mail goes to files; never into the project's instance/.
         "MAIL_DIR": Path(tempfile.mkdtemp(prefix="kaptrain-test-mail-")),
+        # Time on task is off: tests that walk a module do not wait; the
+        # time-on-task tests turn it on (tests/test_time_on_task.py).
+        "MIN_TIME_SHARE": 0,
     }
     config.update(extra)
     return config

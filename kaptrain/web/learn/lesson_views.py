@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Lesson
 from kaptrain.learning.course import current_catalog
+from kaptrain.learning.time_on_task import lesson_too_soon, record_open
 from kaptrain.models import TRAINEE
 from kaptrain.people.access import roles_required
 from kaptrain.people.accounts import current_account
@@ -38,6 +39,8 @@ def show(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
             ),
             next_item=module.next_item(lesson.id),
         )
+    if not done:  # time on task: the first time the material is served
+        record_open(current_account(), module, lesson.id)
     next_item = module.next_item(lesson.id)
     article = fragment(
         ("lesson", current_catalog().version, module.id, lesson.id, done),
@@ -69,6 +72,11 @@ def complete(module_id: str, item_id: str) -> ResponseReturnValue:
     lesson = item_or_404(context.module, item_id, "lesson")
     if context.locked:
         return locked_redirect(context)
+    too_soon = lesson_too_soon(current_account(), context.module, lesson)
+    if too_soon is not None:
+        flash(too_soon.message, "error")
+        here = url_for("learn.item", module_id=module_id, item_id=item_id)
+        return redirect(f"{here}?note=seen")  # back to the material, not the note
     complete_lesson(current_account(), context.module, lesson)
     flash(f"“{lesson.title}” marked as complete.", "success")
     following = context.module.next_item(lesson.id)

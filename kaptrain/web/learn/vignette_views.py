@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Vignette
+from kaptrain.learning.time_on_task import record_open, step_part, step_too_soon
 from kaptrain.models import JOURNAL_MAX, TRAINEE, VignetteRun
 from kaptrain.people.access import deny, roles_required
 from kaptrain.people.accounts import current_account
@@ -95,6 +96,8 @@ def show(
                 choice=choice,
                 **common,
             )
+    if run.finished_at is None and vignette.id not in context.progress.done_item_ids:
+        record_open(user, module, vignette.id, step_part(run, run.step_count))
     node = current_node(vignette, run)
     saved = reflection_for(run, node.id) if node.kind == "reflection" else None
     return render_template(
@@ -143,6 +146,12 @@ def move(module_id: str, item_id: str, run_id: int) -> ResponseReturnValue:
     if not (step_text.isascii() and step_text.isdigit()) or len(step_text) > 9:
         return redirect(here, code=303)
     step = int(step_text)
+    done = vignette.id in context.progress.done_item_ids
+    too_soon = step_too_soon(user, context.module, vignette, run, step, done)
+    if too_soon is not None:  # time on task; a reflection's text is kept
+        flash(too_soon.message, "error")
+        draft = request.form.get("reflection")
+        return show(context, vignette, run, draft=draft) if draft else redirect(here)
     if "choice" in request.form:
         seq = choose(user, context.module, vignette, run, step, request.form["choice"])
         if seq is not None:
