@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -77,28 +78,38 @@ def first_open(
 
 
 def record_open(
-    user: User, module: Module, item_id: str, part: str = ""
+    user_id: int,
+    module: Module,
+    item_id: str,
+    part: str = "",
+    load_user: Callable[[], User] | None = None,
 ) -> dt.datetime:
-    """Record the first open of an item (or case step); return its time."""
-    opened = first_open(user.id, module.id, item_id, part)
+    """Record the first open of an item (or case step); return its time.
+
+    A page view that finds the open costs one SELECT; ``load_user`` (default:
+    by id) is called only when there is a row to write."""
+    opened = first_open(user_id, module.id, item_id, part)
     if opened is not None:
         return opened
+    user = load_user() if load_user else db.session.get(User, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
     now = utcnow()
     with learner_write(
-        user, module, item_id, kind="item_opened", certify=False
+        user, module, item_id, kind="item_opened", certify=False, progress=False
     ) as write:
         write.outcome["part"] = part
         insert_ignore(
             ItemOpen,
             {
-                "user_id": user.id,
+                "user_id": user_id,
                 "module_id": module.id,
                 "item_id": item_id,
                 "part": part,
                 "opened_at": now,
             },
         )
-    return first_open(user.id, module.id, item_id, part) or now
+    return first_open(user_id, module.id, item_id, part) or now
 
 
 def seconds_left(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from kaptrain.content import Lesson
 from kaptrain.learning.course import current_catalog
@@ -40,7 +41,7 @@ def show(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
             next_item=module.next_item(lesson.id),
         )
     if not done:  # time on task: the first time the material is served
-        record_open(current_account(), module, lesson.id)
+        record_open(current_user.id, module, lesson.id, load_user=current_account)
     next_item = module.next_item(lesson.id)
     article = fragment(
         ("lesson", current_catalog().version, module.id, lesson.id, done),

@@ -97,7 +97,7 @@ def show(
                 **common,
             )
     if run.finished_at is None and vignette.id not in context.progress.done_item_ids:
-        record_open(user, module, vignette.id, step_part(run, run.step_count))
+        record_open(user.id, module, vignette.id, step_part(run, run.step_count))
     node = current_node(vignette, run)
     saved = reflection_for(run, node.id) if node.kind == "reflection" else None
     return render_template(
