@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Module, Quiz
+from kaptrain.learning.post_test_review import explanations_shown
 from kaptrain.learning.progress import pretest_on_offer
 from kaptrain.models import TRAINEE, QuizAttempt
 from kaptrain.people.access import deny, roles_required
@@ -148,6 +149,7 @@ def _render_attempt(
         results=results,
         history=history,
         refusal=post_test_refusal(quiz, history) if attempt.kind == POST else None,
+        explain=explanations_shown(quiz, history),
         references=[r for r in context.module.references if r.key in cited],
         next_item=context.module.next_item(quiz.id),
     )
