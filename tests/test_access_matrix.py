@@ -849,6 +849,10 @@ TABLE: tuple[Route, ...] = (
         prepare=fresh_account,
     ),
     Route("/admin/audit", "GET", _const("/admin/audit"), ADMIN),
+    Route("/admin/ce", "GET", _const("/admin/ce"), ADMIN),
+    Route(
+        "/admin/ce/<module_id>.zip", "GET", _const(f"/admin/ce/{MODULE_ID}.zip"), ADMIN
+    ),
 )
 
 ROUTES = {route.key: route for route in TABLE}
