@@ -146,6 +146,7 @@ def demo_command() -> None:
             elif not totp_generated and credential.secret != totp_secret:
                 credential.secret, credential.last_step = totp_secret, None
     db.session.commit()
+    _demo_module_in_progress()
 
     click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
     for email, _name, roles in DEMO_ACCOUNTS:
@@ -173,6 +174,17 @@ def demo_command() -> None:
             "The staff accounts' authenticator key was printed when they were "
             "enrolled; set KAPTRAIN_DEMO_TOTP_SECRET to choose a new one."
         )
+
+
+def _demo_module_in_progress() -> None:
+    """Put trainee@example.org part-way through a module (learning.demo_progress)."""
+    from kaptrain.learning.course import current_catalog
+    from kaptrain.learning.demo_progress import start_demo_module
+
+    trainee = accounts.find_user("trainee@example.org")
+    module = start_demo_module(trainee, current_catalog()) if trainee else None
+    if module is not None:
+        click.echo(f"trainee@example.org is part-way through “{module.title}”.")
 
 
 content_cli = AppGroup("content", help="Check and reload course content.")
