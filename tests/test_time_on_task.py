@@ -102,11 +102,13 @@ def test_share_zero_turns_the_rule_off(app: Any, client: Any, trainee: Any) -> N
     assert _lesson_done(app)
 
 
-def _start_run(app: Any, client: Any) -> str:
+def _start_run(app: Any, client: Any) -> tuple[str, str]:
+    """Start a run; its move URL and its page URL."""
     response = client.post(f"{VIGNETTE_URL}/runs")
     run_id = response.headers["Location"].split("run=")[1]
-    client.get(f"{VIGNETTE_URL}?run={run_id}")  # the first scene is served
-    return f"{VIGNETTE_URL}/runs/{run_id}"
+    page = f"{VIGNETTE_URL}?run={run_id}"
+    client.get(page)  # the first scene is served
+    return f"{VIGNETTE_URL}/runs/{run_id}", page
 
 
 def _steps(app: Any) -> int:
@@ -115,8 +117,11 @@ def _steps(app: Any) -> int:
 
 
 def test_vignette_steps_are_timed_each(app: Any, client: Any, trainee: Any) -> None:
-    run = _start_run(app, client)
-    assert [(i, p) for i, p, _ in _opens(app)] == [("first-session", "run1-step0")]
+    run, page_url = _start_run(app, client)
+    run_id = page_url.split("run=")[1]
+    assert [(i, p) for i, p, _ in _opens(app)] == [
+        ("first-session", f"run{run_id}-step0")
+    ]
     # 10 minutes over 4 scenes and reflections: 0.25 x 2.5 min = 38 s a step.
     page = client.post(run, data={"step": "0", "choice": "1"}, follow_redirects=True)
     assert "you can continue in 38 seconds" in page.get_data(as_text=True)
@@ -124,8 +129,10 @@ def test_vignette_steps_are_timed_each(app: Any, client: Any, trainee: Any) -> N
     _back_date(app, 1)
     client.post(run, data={"step": "0", "choice": "1"})
     assert _steps(app) == 1
-    client.get(f"{VIGNETTE_URL}?run=1")  # the next scene: a new first open
-    assert ("first-session", "run1-step1") in [(i, p) for i, p, _ in _opens(app)]
+    client.get(page_url)  # the next scene: a new first open
+    assert ("first-session", f"run{run_id}-step1") in [
+        (i, p) for i, p, _ in _opens(app)
+    ]
     client.post(run, data={"step": "1", "choice": "1"})
     assert _steps(app) == 1  # the second step waits its own share
 
@@ -133,13 +140,13 @@ def test_vignette_steps_are_timed_each(app: Any, client: Any, trainee: Any) -> N
 def test_a_too_soon_reflection_keeps_its_text(
     app: Any, client: Any, trainee: Any
 ) -> None:
-    run = _start_run(app, client)
+    run, page_url = _start_run(app, client)
     _back_date(app, 1)
     client.post(run, data={"step": "0", "choice": "1"})  # -> agenda
-    client.get(f"{VIGNETTE_URL}?run=1")
+    client.get(page_url)
     _back_date(app, 1)
     client.post(run, data={"step": "1", "choice": "1"})  # -> noticing
-    client.get(f"{VIGNETTE_URL}?run=1")
+    client.get(page_url)
     text = "She named the incident twice; I felt pulled to fix it."
     response = client.post(run, data={"step": "2", "reflection": text})
     page = response.get_data(as_text=True)
@@ -154,7 +161,7 @@ def test_a_too_soon_reflection_keeps_its_text(
 
 
 def test_a_stale_step_is_not_timed(app: Any, client: Any, trainee: Any) -> None:
-    run = _start_run(app, client)
+    run, _page = _start_run(app, client)
     page = client.post(
         run, data={"step": "7", "choice": "1"}, follow_redirects=True
     ).get_data(as_text=True)
