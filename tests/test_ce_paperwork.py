@@ -24,25 +24,26 @@ from tests.support.learn import (
 )
 
 CONTENT = Path(__file__).parent / "content"
-PLANNERS = """content_note: "Describes racism, including a racist incident at work."
-planners:
-  - name: "A. Example, PhD"
+TEAM = """  - name: "kaptrain content team"
+    credentials: "Not recorded"
+    role: author
+    disclosure: none
+"""
+PLANNERS = """  - name: "A. Example, PhD"
     credentials: "Licensed psychologist"
     role: author
     disclosure: none
   - name: "B. Reviewer"
     credentials: "Not recorded"
     role: reviewer
-    disclosure: "Receives royalties from a textbook on cultural formulation.\""""
+    disclosure: "Receives royalties from a textbook on cultural formulation."
+"""
 EXPLANATION = "The injury framing keeps the focus"
 
 
 @pytest.fixture
 def app_config(tmp_path: Path) -> dict[str, Any]:
-    edit = {
-        "module.md": 'content_note: "Describes racism, including a racist incident '
-        'at work."=>' + PLANNERS
-    }
+    edit = {"module.md": f"{TEAM}=>{PLANNERS}"}
     return {
         **fixture_config(tmp_path, edit=edit),
         "COMMERCIAL_SUPPORT": "This activity received no commercial support.",
