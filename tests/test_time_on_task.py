@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kaptrain.extensions import db
+from kaptrain.learning.time_on_task import seconds_left, wait_words
 from kaptrain.models import ItemOpen, ItemProgress, JournalEntry, VignetteRun
 from kaptrain.platform.config import ConfigError, load_config
 from tests.support.learn import MODULE_ID, VIGNETTE_URL
@@ -210,3 +211,26 @@ def _clean_env(monkeypatch: Any) -> None:
     for name in list(os.environ):
         if name.startswith("KAPTRAIN_"):
             monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (1, "1 second"),
+        (59, "59 seconds"),
+        (60, "1 minute"),
+        (61, "about 2 minutes"),
+        (300, "about 5 minutes"),
+    ],
+)
+def test_wait_words(seconds: int, words: str) -> None:
+    assert wait_words(seconds) == words
+
+
+def test_seconds_left_counts_from_the_first_open() -> None:
+    opened = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC)
+    later = opened + dt.timedelta(minutes=3)
+    assert seconds_left(opened, 20, 0.25, later) == 120
+    assert seconds_left(opened, 20, 0.25, later + dt.timedelta(minutes=5)) == 0
+    assert seconds_left(None, 20, 0.25, later) == 300
+    assert seconds_left(opened, 20, 0, opened) == 0
