@@ -234,3 +234,27 @@ def test_seconds_left_counts_from_the_first_open() -> None:
     assert seconds_left(opened, 20, 0.25, later + dt.timedelta(minutes=5)) == 0
     assert seconds_left(None, 20, 0.25, later) == 300
     assert seconds_left(opened, 20, 0, opened) == 0
+
+
+def test_two_racing_first_opens_keep_one_row(
+    app: Any, trainee: Any, monkeypatch: Any
+) -> None:
+    """Both requests saw no open (the SELECT ran before either insert): the
+    unique key and ON CONFLICT DO NOTHING keep one row and the first time."""
+    from kaptrain.learning import time_on_task
+    from kaptrain.learning.course import current_catalog
+
+    real = time_on_task.first_open
+    stale = {"calls": 0}
+
+    def first_open_racing(*args: Any) -> Any:
+        stale["calls"] += 1
+        return None if stale["calls"] % 2 == 1 else real(*args)
+
+    monkeypatch.setattr(time_on_task, "first_open", first_open_racing)
+    with app.app_context():
+        module = current_catalog().get(MODULE_ID)
+        first = time_on_task.record_open(trainee.id, module, LESSON_ID)
+        second = time_on_task.record_open(trainee.id, module, LESSON_ID)
+    assert first == second
+    assert len(_opens(app)) == 1
