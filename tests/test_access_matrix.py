@@ -906,6 +906,10 @@ TABLE: tuple[Route, ...] = (
         ADMIN,
         data=lambda _w, _p: {"note": ""},
     ),
+    Route("/admin/ce", "GET", _const("/admin/ce"), ADMIN),
+    Route(
+        "/admin/ce/<module_id>.zip", "GET", _const(f"/admin/ce/{MODULE_ID}.zip"), ADMIN
+    ),
 )
 
 # The authoring studio's rows (issue 15) live beside its other test helpers.

@@ -30,6 +30,7 @@ def test_generated_tree_is_valid(generated: Path) -> None:
         "C5",
         "C8",
         "M15",
+        "M18",
         "Q16",
         "Q17",
         "Q18",

@@ -147,7 +147,11 @@ def test_trainee_page_query_count_does_not_grow_with_records(
     _sign_in(client_busy, busy)
     # The second module is locked for the fresh trainee, but its overview page
     # is open to both, so every path answers 200 for both.
-    assert _queries(app, client_busy, path) == _queries(app, client_fresh, path)
+    # A lesson not yet done also looks up its first open (time on task), which a
+    # trainee who finished it no longer needs: one query, whatever the records.
+    extra = 1 if path.endswith("?note=seen") else 0
+    busy_count = _queries(app, client_busy, path)
+    assert busy_count + extra == _queries(app, client_fresh, path)
 
 
 @pytest.mark.parametrize("path", PAGES)

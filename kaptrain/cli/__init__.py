@@ -12,6 +12,7 @@ import click
 from flask import Flask
 
 from kaptrain.cli.backup_commands import backup_command, restore_command
+from kaptrain.cli.ce_commands import ce_cli
 from kaptrain.cli.content_commands import content_cli
 from kaptrain.cli.demo_commands import demo_command
 from kaptrain.cli.mail_commands import mail_cli
@@ -27,6 +28,7 @@ COMMANDS: tuple[click.Command, ...] = (
     restore_command,
     keys_cli,
     credential_cli,
+    ce_cli,
 )
 
 

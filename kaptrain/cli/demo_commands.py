@@ -147,6 +147,7 @@ def demo_command() -> None:
     from kaptrain.learning.demo_records import demo_certificate
 
     certificate_lines = demo_certificate("trainee2@example.org")
+    _demo_module_in_progress()
 
     click.echo(f"Demo cohort: {cohort.name} (invite code {cohort.invite_code})")
     for email, _name, roles in DEMO_ACCOUNTS:
@@ -155,6 +156,17 @@ def demo_command() -> None:
         click.echo(line)
     _echo_demo_password(demo)
     _echo_demo_key(demo)
+
+
+def _demo_module_in_progress() -> None:
+    """Put trainee@example.org part-way through a module (learning.demo_progress)."""
+    from kaptrain.learning.course import current_catalog
+    from kaptrain.learning.demo_progress import start_demo_module
+
+    trainee = accounts.find_user("trainee@example.org")
+    module = start_demo_module(trainee, current_catalog()) if trainee else None
+    if module is not None:
+        click.echo(f"trainee@example.org is part-way through “{module.title}”.")
 
 
 def _import_modules_once() -> None:

@@ -242,4 +242,5 @@ def assemble(draft: ModuleDraft, renderer: Renderer) -> Module:
         path=draft.path,
         media=frozenset(n for n in draft.files if n.startswith("media/")),
         figures=draft.figures,
+        planners=meta.get("planners", ()),
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from kaptrain.content.planners import Planner
 from kaptrain.content.problems import Problem
 
 
@@ -287,6 +288,8 @@ class Module:
     media: frozenset[str] = frozenset()
     #: The checker's figures (post-test, references, honest CE hours).
     figures: ModuleFigures | None = None
+    #: Planners, authors and reviewers with their disclosures (``planners:``).
+    planners: tuple[Planner, ...] = ()
 
     def item(self, item_id: str) -> Item | None:
         """The item with this id, or None."""

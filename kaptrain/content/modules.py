@@ -20,6 +20,7 @@ from kaptrain.content.hours import HoursEstimate, estimate
 from kaptrain.content.items import ItemDraft, read_item
 from kaptrain.content.link_rules import check_links
 from kaptrain.content.model import ModuleFigures
+from kaptrain.content.planners import check_planners_listed
 from kaptrain.content.problems import Problem, Problems, did_you_mean
 from kaptrain.content.references import RefDraft, read_references
 
@@ -111,6 +112,7 @@ def load_module(folder: Path, display: str) -> ModuleDraft:
         _check_items(draft, out)
         _check_credit(draft, out)
         _check_assessment(draft, out)
+        check_planners_listed(draft.module.raw_meta, out)
     check_references(draft, out)
     check_citations(draft, out)
     check_links(draft, out)

@@ -43,6 +43,8 @@ CODES: dict[str, str] = {
     "M14": "objective is not measurable (warning)",
     "M15": "ce_hours claim more time than the content takes (warning)",
     "M16": "objective is assessed by no post-test question",
+    "M17": "planners entry is malformed",
+    "M18": "module lists no planners and disclosures (warning in strict mode only)",
     # B: blocks and prose
     "B1": "block is never closed",
     "B2": "blocks are nested",

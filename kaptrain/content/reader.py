@@ -33,6 +33,10 @@ class MetaValue:
     text: str | None = None
     items: list[tuple[str, int]] | None = None
     shape_error: str | None = None
+    #: The YAML node of a nested value (kept for keys that allow nesting, such
+    #: as a module's ``planners``) and the file line its marks count from.
+    node: yaml.Node | None = None
+    first_line: int = 0
 
 
 @dataclass
@@ -218,7 +222,17 @@ def value_from_node(node: yaml.Node, line: int, first_line: int) -> MetaValue:
         items: list[tuple[str, int]] = []
         for item in node.value:
             if not isinstance(item, yaml.ScalarNode):
-                return MetaValue(line=line, shape_error="a list of plain text items")
+                return MetaValue(
+                    line=line,
+                    shape_error="a list of plain text items",
+                    node=node,
+                    first_line=first_line,
+                )
             items.append((item.value, first_line + item.start_mark.line))
         return MetaValue(line=line, items=items)
-    return MetaValue(line=line, shape_error="a single value or a list, not a mapping")
+    return MetaValue(
+        line=line,
+        shape_error="a single value or a list, not a mapping",
+        node=node,
+        first_line=first_line,
+    )

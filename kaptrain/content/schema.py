@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from kaptrain.content.planners import NESTED_KEYS, read_planners
 from kaptrain.content.problems import Problems, did_you_mean
 from kaptrain.content.reader import MetaValue
 
@@ -205,6 +206,7 @@ SCHEMAS: dict[str, dict[str, tuple[Converter, bool]]] = {
         "audience": (_text, False),
         "level": (_text, False),
         "content_note": (_text, False),
+        "planners": (read_planners, False),
     },
     "lesson": {
         **_COMMON,
@@ -289,7 +291,7 @@ def convert(kind: str, meta: dict[str, MetaValue], out: Problems) -> dict[str, A
                     hint = f"{hint[:-1]} (not used in a {kind})?" if hint else ""
                 out.error(value.line, "F3", f'unknown key "{key}".{hint}')
             continue
-        if value.shape_error:
+        if value.shape_error and key not in NESTED_KEYS:
             out.error(value.line, "F10", f'"{key}" must be {value.shape_error}')
             continue
         converted = schema[key][0](value, key, out)

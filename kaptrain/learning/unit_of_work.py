@@ -86,16 +86,19 @@ def learner_write(
     *,
     kind: str,
     certify: bool = True,
+    progress: bool = True,
 ) -> Iterator[LearnerWrite]:
     """Apply a learner write (the ``with`` block), then certificate (unless
     ``certify`` is false: a write that cannot complete a module skips the
-    check's queries), records version, event and commit; see the module
-    docstring."""
+    check's queries), records version (unless ``progress`` is false: a record
+    no progress rule reads, such as a first open, keeps the progress caches),
+    event and commit; see the module docstring."""
     write = LearnerWrite()
     yield write
     if certify:
         write.certificate = issue_certificate_if_complete(user, module)
-    records_changed(user.id)
+    if progress:
+        records_changed(user.id)
     event = LearnerEvent(
         kind=kind,
         user_id=user.id,

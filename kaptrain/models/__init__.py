@@ -35,6 +35,7 @@ from kaptrain.models.studio import (
     ContentReview,
     ContentReviewNote,
 )
+from kaptrain.models.time_on_task import ItemOpen
 from kaptrain.models.users import (
     ADMIN,
     AUTHOR,
@@ -78,6 +79,7 @@ __all__ = [
     "CohortInvitation",
     "CohortMember",
     "EvaluationResponse",
+    "ItemOpen",
     "ItemProgress",
     "JournalComment",
     "JournalEntry",

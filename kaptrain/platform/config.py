@@ -17,7 +17,9 @@ from kaptrain.platform.files import private_dir
 from kaptrain.platform.ratelimit_storage import storage_uri
 from kaptrain.platform.setting_checks import (
     content_source_value,
+    grievance_url_value,
     poll_seconds_value,
+    share_value,
     signing_key_value,
 )
 from kaptrain.platform.setting_values import (
@@ -231,6 +233,24 @@ def _credential_settings(site: Site) -> dict[str, Any]:
     }
 
 
+def _ce_settings(site: Site) -> dict[str, Any]:
+    """The CE provider's statements (issue 16), shown on the module page before
+    the trainee starts, and the time-on-task share: a lesson (or vignette step)
+    cannot be completed sooner than this share of its estimated minutes after
+    it was first opened; 0 turns it off."""
+    return {
+        **texts(
+            (
+                ("COMMERCIAL_SUPPORT", ""),
+                ("COI_POLICY", ""),
+                ("PROVIDER_CONTACT", ""),
+            )
+        ),
+        "GRIEVANCE_URL": grievance_url_value(),
+        "MIN_TIME_SHARE": share_value("MIN_TIME_SHARE", 0.25),
+    }
+
+
 SETTING_READERS = (
     _storage_settings,
     _security_settings,
@@ -241,6 +261,7 @@ SETTING_READERS = (
     _content_settings,
     _studio_settings,
     _credential_settings,
+    _ce_settings,
 )
 
 

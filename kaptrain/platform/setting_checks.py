@@ -9,6 +9,8 @@ listed in :data:`kaptrain.platform.config.SETTING_READERS`.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from kaptrain.platform.setting_values import ConfigError, env
 
 
@@ -58,3 +60,34 @@ def signing_key_value() -> str | None:
             "--print`); got a value of the wrong form."
         )
     return raw.lower()
+
+
+def share_value(name: str, default: float) -> float:
+    """A share from 0 to 1 (``KAPTRAIN_MIN_TIME_SHARE``); refuses nan and inf."""
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:  # also refuses nan and inf
+        raise ConfigError(
+            f"KAPTRAIN_{name} must be a number from 0 to 1 (0.25 means a quarter), "
+            f"got {raw!r}."
+        )
+    return value
+
+
+def grievance_url_value() -> str:
+    """``KAPTRAIN_GRIEVANCE_URL``: a full http(s) address, or empty."""
+    raw = env("GRIEVANCE_URL")
+    if raw is None:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or " " in raw:
+        raise ConfigError(
+            "KAPTRAIN_GRIEVANCE_URL must be the full address of the grievance and "
+            f"refund policy, like https://example.org/ce/grievances; got {raw!r}."
+        )
+    return raw

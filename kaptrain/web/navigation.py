@@ -32,6 +32,7 @@ NAV = (
     NavItem("Users", "admin.users", (ADMIN,)),
     NavItem("Audit log", "admin.audit_log", (ADMIN,)),
     NavItem("Certificates", "admin.certificates", (ADMIN,)),
+    NavItem("CE packets", "admin.ce_packets", (ADMIN,)),
 )
 
 

@@ -172,6 +172,8 @@ def start_live_server(
             "KAPTRAIN_DEMO_TOTP_SECRET": DEMO_TOTP_SECRET,
             "KAPTRAIN_PASSWORD_METHOD": "scrypt:16384:8:1",
             "KAPTRAIN_CONTENT_AUTO_RELOAD": "false",
+            # Journeys walk modules in seconds; time on task has its own tests.
+            "KAPTRAIN_MIN_TIME_SHARE": "0",
             "KAPTRAIN_MODULES_DIR": str(modules_dir or ROOT / "modules"),
             # Serve the folder as before; the two-host test passes "database".
             "KAPTRAIN_CONTENT_SOURCE": "folder",

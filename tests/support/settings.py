@@ -33,6 +33,9 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         # Never the developer's instance/ key; tests that sign make their own.
         "SIGNING_KEY_FILE": Path(tempfile.mkdtemp(prefix="kaptrain-test-key-"))
         / "signing_key.pem",
+        # Time on task is off: tests that walk a module do not wait; the
+        # time-on-task tests turn it on (tests/test_time_on_task.py).
+        "MIN_TIME_SHARE": 0,
     }
     config.update(extra)
     return config

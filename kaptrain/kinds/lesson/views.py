@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from kaptrain.content import Lesson
 from kaptrain.kinds.base import Action
 from kaptrain.kinds.lesson.service import complete_lesson
 from kaptrain.kinds.page import item_view
 from kaptrain.learning.course import current_catalog
+from kaptrain.learning.time_on_task import lesson_too_soon, record_open
 from kaptrain.people.accounts import current_account
 from kaptrain.web.learn.context import ModuleContext
 from kaptrain.web.learn.fragments import fragment
@@ -33,6 +35,8 @@ def page(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
             ),
             next_item=module.next_item(lesson.id),
         )
+    if not done:  # time on task: the first time the material is served
+        record_open(current_user.id, module, lesson.id, load_user=current_account)
     next_item = module.next_item(lesson.id)
     article = fragment(
         ("lesson", current_catalog().version, module.id, lesson.id, done),
@@ -60,6 +64,11 @@ def page(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
 def complete(context: ModuleContext, lesson: Lesson) -> ResponseReturnValue:
     """Mark a lesson complete, then go on to the next item."""
     module = context.module
+    too_soon = lesson_too_soon(current_account(), module, lesson)
+    if too_soon is not None:
+        flash(too_soon.message, "error")
+        here = url_for("learn.item", module_id=module.id, item_id=lesson.id)
+        return redirect(f"{here}?note=seen")  # back to the material, not the note
     complete_lesson(current_account(), module, lesson)
     flash(f"“{lesson.title}” marked as complete.", "success")
     following = module.next_item(lesson.id)

@@ -23,6 +23,7 @@ from kaptrain.kinds.quiz.attempts import (
     start_attempt,
     submit_attempt,
 )
+from kaptrain.learning.post_test_review import explanations_shown
 from kaptrain.learning.progress import pretest_on_offer
 from kaptrain.models import QuizAttempt
 from kaptrain.people.access import deny
@@ -134,6 +135,7 @@ def _render_attempt(
         results=results,
         history=history,
         refusal=post_test_refusal(quiz, history) if attempt.kind == POST else None,
+        explain=explanations_shown(quiz, history),
         references=[r for r in context.module.references if r.key in cited],
         next_item=context.module.next_item(quiz.id),
     )

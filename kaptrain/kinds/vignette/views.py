@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kaptrain.content import Vignette
 from kaptrain.kinds.base import Action
 from kaptrain.kinds.page import item_view
 from kaptrain.kinds.vignette import RATING_WORDS
+from kaptrain.learning.time_on_task import record_open, step_part, step_too_soon
 from kaptrain.kinds.vignette.runs import (
     ReflectionTooLong,
     choose,
@@ -95,6 +96,8 @@ def page(
                 choice=choice,
                 **common,
             )
+    if run.finished_at is None and vignette.id not in context.progress.done_item_ids:
+        record_open(user.id, module, vignette.id, step_part(run, run.step_count))
     node = current_node(vignette, run)
     saved = reflection_for(run, node.id) if node.kind == "reflection" else None
     return render_template(
@@ -135,6 +138,12 @@ def move(
     if not (step_text.isascii() and step_text.isdigit()) or len(step_text) > 9:
         return redirect(here, code=303)
     step = int(step_text)
+    done = vignette.id in context.progress.done_item_ids
+    too_soon = step_too_soon(user, context.module, vignette, run, step, done)
+    if too_soon is not None:  # time on task; a reflection's text is kept
+        flash(too_soon.message, "error")
+        draft = request.form.get("reflection")
+        return page(context, vignette, run, draft=draft) if draft else redirect(here)
     if "choice" in request.form:
         seq = choose(user, context.module, vignette, run, step, request.form["choice"])
         if seq is not None:

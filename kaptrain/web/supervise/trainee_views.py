@@ -9,6 +9,7 @@ from kaptrain.analytics.report import ATTEMPT_CHOICES, build_report
 from kaptrain.content import Module
 from kaptrain.learning.course import current_catalog
 from kaptrain.learning.progress import progress_for
+from kaptrain.learning.time_report import FAR_BELOW, item_times
 from kaptrain.models import ADMIN, SUPERVISOR, User
 from kaptrain.people.access import (
     cohort_or_404,
@@ -86,6 +87,8 @@ def trainee_module(user_id: int, module_id: str) -> ResponseReturnValue:
         module=module,
         detail=detail,
         progress=progress_for([user.id], current_catalog())[(user.id, module.id)],
+        times=item_times(module, [user.id])[user.id],
+        far_below=FAR_BELOW,
     )
 
 
