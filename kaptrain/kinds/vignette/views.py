@@ -12,7 +12,6 @@ from kaptrain.content import Vignette
 from kaptrain.kinds.base import Action
 from kaptrain.kinds.page import item_view
 from kaptrain.kinds.vignette import RATING_WORDS
-from kaptrain.learning.time_on_task import record_open, step_part, step_too_soon
 from kaptrain.kinds.vignette.runs import (
     ReflectionTooLong,
     choose,
@@ -24,6 +23,7 @@ from kaptrain.kinds.vignette.runs import (
     runs,
     start_run,
 )
+from kaptrain.learning.time_on_task import record_open, step_part, step_too_soon
 from kaptrain.models import JOURNAL_MAX, VignetteRun
 from kaptrain.people.access import deny
 from kaptrain.people.accounts import current_account
