@@ -39,6 +39,12 @@ from kaptrain.models.users import (
     cohort_supervisors,
     email_key,
 )
+from kaptrain.models.xapi import (
+    XAPI_DELIVERED,
+    XAPI_PENDING,
+    XAPI_REJECTED,
+    XapiStatement,
+)
 
 __all__ = [
     "ADMIN",
@@ -80,4 +86,8 @@ __all__ = [
     "cohort_supervisors",
     "email_key",
     "utcnow",
+    "XAPI_DELIVERED",
+    "XAPI_PENDING",
+    "XAPI_REJECTED",
+    "XapiStatement",
 ]
