@@ -180,6 +180,44 @@ def _mail_from() -> str:
     return value
 
 
+def _xapi_settings() -> dict[str, Any]:
+    """The Learning Record Store settings (kaptrain.xapi); no endpoint, no xAPI."""
+    endpoint = _env("XAPI_ENDPOINT")
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or (parts.query or parts.fragment or parts.username)
+        ):
+            raise ConfigError(
+                "KAPTRAIN_XAPI_ENDPOINT must be the LRS's xAPI address, like "
+                f"https://lrs.example.org/xAPI/ (no user or query); got {endpoint!r}."
+            )
+        endpoint = endpoint.rstrip("/") + "/"
+    username, password = _env("XAPI_USERNAME"), _env("XAPI_PASSWORD")
+    if (username is None) != (password is None):
+        raise ConfigError(
+            "Set both KAPTRAIN_XAPI_USERNAME and KAPTRAIN_XAPI_PASSWORD (the LRS's "
+            "HTTP Basic credentials), or neither."
+        )
+    actor = (_env("XAPI_ACTOR") or "account").lower()
+    if actor not in {"account", "mbox"}:
+        raise ConfigError(
+            "KAPTRAIN_XAPI_ACTOR must be 'account' (an opaque id, the default) or "
+            f"'mbox' (the e-mail address); got {actor!r}."
+        )
+    return {
+        "XAPI_ENDPOINT": endpoint,
+        "XAPI_USERNAME": username,
+        "XAPI_PASSWORD": password,
+        "XAPI_ACTOR": actor,
+        "XAPI_BATCH": _int_env("XAPI_BATCH", 50, 1, 500),
+        "XAPI_RETRY_SECONDS": _int_env("XAPI_RETRY_SECONDS", 10, 1, 3600),
+        "XAPI_TIMEOUT": _int_env("XAPI_TIMEOUT", 10, 1, 120),
+    }
+
+
 def load_config(
     instance_path: Path, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -292,8 +330,15 @@ def load_config(
         "MAIL_DIR": instance_path / "mail",
         "MAIL_RETRY_SECONDS": _int_env("MAIL_RETRY_SECONDS", 60, 1, 24 * 3600),
         "MAIL_MAX_ATTEMPTS": _int_env("MAIL_MAX_ATTEMPTS", 10, 1, 100),
+        **_xapi_settings(),
     }
     config.update(overrides)
+    if config.get("XAPI_ENDPOINT") and not config.get("BASE_URL"):
+        raise ConfigError(
+            "KAPTRAIN_XAPI_ENDPOINT needs KAPTRAIN_BASE_URL (e.g. "
+            "https://training.example.org): xAPI activity ids are built from it "
+            "and must stay the same whatever host a request named."
+        )
     config["SQLALCHEMY_DATABASE_URI"] = check_database_url(
         config["SQLALCHEMY_DATABASE_URI"]
     )
