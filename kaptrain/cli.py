@@ -288,3 +288,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from kaptrain.xapi.cli import xapi_cli
+
+    app.cli.add_command(xapi_cli)
