@@ -12,10 +12,11 @@ array to ``{endpoint}statements`` (HTTP Basic) and reads the answer:
   batch is retried after ``KAPTRAIN_XAPI_RETRY_SECONDS`` x 2^(attempts-1) (at most
   an hour), and the pass stops: an LRS that is down is not hammered.
 
-Claiming: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`` moves the
-batch's ``next_try_at`` into the future (a lease of ``LEASE_SECONDS``) and
-commits before any HTTP. On PostgreSQL two senders (two hosts) skip each other's
-locked rows and never claim the same statement; one that dies mid-send leaves
+Claiming: ``SELECT ... FOR UPDATE SKIP LOCKED`` picks the due rows and an
+``UPDATE`` in the same transaction moves their ``next_try_at`` into the future
+(a lease of ``LEASE_SECONDS``), committed before any HTTP. On PostgreSQL two
+senders (two hosts) skip each other's locked rows and never claim the same
+statement; one that dies mid-send leaves
 its batch to be retried when the lease ends (the LRS then answers 204/409 for
 anything it had already stored). SQLite has no row locks and ignores
 ``FOR UPDATE``: it lets one writer at a time run the UPDATE, whose conditions
@@ -110,20 +111,29 @@ def claim(limit: int) -> list[tuple[str, dict[str, Any], int]]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = db.session.execute(
-        update(XapiStatement)
-        .where(
-            XapiStatement.id.in_(due.scalar_subquery()),
-            XapiStatement.status == XAPI_PENDING,
-            XapiStatement.next_try_at <= now,
-        )
-        .values(
-            next_try_at=now + dt.timedelta(seconds=LEASE_SECONDS),
-            attempts=XapiStatement.attempts + 1,
-        )
-        .returning(XapiStatement.id, XapiStatement.statement, XapiStatement.attempts)
-        .execution_options(synchronize_session=False)
-    ).all()
+    # Two statements, one transaction: PostgreSQL may re-run a LIMIT subquery
+    # inside UPDATE ... WHERE id IN (...) and claim more rows than asked.
+    ids = list(db.session.execute(due).scalars())
+    claimed = (
+        db.session.execute(
+            update(XapiStatement)
+            .where(
+                XapiStatement.id.in_(ids),
+                XapiStatement.status == XAPI_PENDING,
+                XapiStatement.next_try_at <= now,
+            )
+            .values(
+                next_try_at=now + dt.timedelta(seconds=LEASE_SECONDS),
+                attempts=XapiStatement.attempts + 1,
+            )
+            .returning(
+                XapiStatement.id, XapiStatement.statement, XapiStatement.attempts
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        if ids
+        else []
+    )
     db.session.commit()
     # Keep the queue's order: RETURNING gives no order guarantee.
     rows = sorted(claimed, key=lambda row: (row.statement.get("timestamp", ""), row.id))
