@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from kaptrain.extensions import db
 from kaptrain.models import XapiStatement, utcnow
+from tests.support.learn import finish_lessons
 from tests.support.ralph_lrs import RalphLRS
 from tests.support.xapi import (
     MARKER,
@@ -35,9 +36,15 @@ def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphLRS]:
     lrs.stop()
 
 
+@pytest.fixture(autouse=True)
+def _stopped_after(ralph: RalphLRS) -> Iterator[None]:
+    yield
+    ralph.stop()
+
+
 @pytest.fixture
 def app_config(ralph: RalphLRS) -> dict[str, Any]:
-    return xapi_config(ralph.endpoint)
+    return xapi_config(ralph.endpoint, XAPI_BATCH=7)  # several POSTs
 
 
 def _mine(ralph: RalphLRS, ids: set[str]) -> list[dict[str, Any]]:
@@ -69,12 +76,15 @@ def test_the_journey_arrives_and_the_path_matches(
 def test_an_lrs_down_while_the_trainee_works_gets_everything_once(
     app: Flask, client: Any, trainee: Any, runner: Any, ralph: RalphLRS
 ) -> None:
+    ralph.start()
+    finish_lessons(client)
+    assert runner.invoke(args=["xapi", "send", "--once"]).exit_code == 0
     ralph.stop()
     journey(app, client, trainee)  # nothing the trainee does waits for the LRS
     queued = outbox(app)
     result = runner.invoke(args=["xapi", "send", "--once"])
     assert result.exit_code == 1
-    assert {row.status for row in outbox(app)} == {"pending"}
+    assert {row.status for row in outbox(app)} >= {"pending", "delivered"}
     ralph.start()
     with app.app_context():  # the retry time has come
         db.session.execute(update(XapiStatement).values(next_try_at=utcnow()))

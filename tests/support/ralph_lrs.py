@@ -1,7 +1,14 @@
-"""A real ralph LRS (``ralph runserver -b fs``) on loopback for one test.
+"""A real ralph LRS (ralph's own API app, fs backend) on loopback for one test.
 
 Credentials come from ``ralph auth -w`` into a private auth file; statements go
 to a file store under the test's temporary folder.
+
+Why not plain ``ralph runserver -b fs``: in ralph-malph 5.1.0 the fs LRS backend
+writes with operation CREATE, which refuses an existing file, so every POST after
+the first that carries a new statement fails with 500 ("Statements bulk
+indexation failed"). :data:`LAUNCHER` starts the same app (``ralph.api:app``,
+as runserver does, with the same settings) after switching that one backend to
+APPEND; everything else (validation, duplicate ids, queries) is ralph's.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +28,14 @@ from typing import Any
 
 from tests.support.xapi import BASE_URL, ralph_command
 
+LAUNCHER = """
+import sys
+import uvicorn
+from ralph.backends.data.base import BaseOperationType
+from ralph.backends.lrs.fs import FSLRSBackend
+FSLRSBackend.default_operation_type = BaseOperationType.APPEND
+uvicorn.run("ralph.api:app", host="127.0.0.1", port=int(sys.argv[1]), log_level="info")
+"""
 USERNAME = "kaptrain"
 PASSWORD = "lrs-password-123"
 
@@ -46,6 +62,7 @@ class RalphLRS:
             "RALPH_APP_DIR": str(folder / "app"),
             "RALPH_AUTH_FILE": str(folder / "app" / "auth.json"),
             "RALPH_RUNSERVER_BACKEND": "fs",
+            "RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH": str(folder / "store"),
         }
         subprocess.run(
             [
@@ -71,25 +88,16 @@ class RalphLRS:
 
     def start(self) -> None:
         """Start the server and wait until it answers."""
+        if self.process is not None and self.process.poll() is None:
+            return  # already running
         log = (self.folder / "ralph.log").open("ab")
         self.process = subprocess.Popen(
-            [
-                str(self.ralph),
-                "runserver",
-                "-b",
-                "fs",
-                "--fs-default-directory-path",
-                str(self.folder / "store"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-            ],
+            [sys.executable, "-c", LAUNCHER, str(self.port)],
             env=self.env,
             cwd=self.folder,
             stdout=log,
             stderr=log,
-            start_new_session=True,  # its reloader's children stop with it
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
