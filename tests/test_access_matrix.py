@@ -849,6 +849,7 @@ TABLE: tuple[Route, ...] = (
         prepare=fresh_account,
     ),
     Route("/admin/audit", "GET", _const("/admin/audit"), ADMIN),
+    Route("/admin/xapi", "GET", _const("/admin/xapi"), ADMIN),
 )
 
 ROUTES = {route.key: route for route in TABLE}

@@ -109,7 +109,7 @@ def test_navigation_shows_each_role_its_own_links(app, client, make_user, role):
                 assert url not in links, (role, item.endpoint)
     admin_links = {link for link in links if link.startswith("/admin")}
     if role == "admin":
-        assert admin_links == {"/admin/users", "/admin/audit"}
+        assert admin_links == {"/admin/users", "/admin/audit", "/admin/xapi"}
     else:
         assert admin_links == set()
 

@@ -188,3 +188,29 @@ def test_a_sender_that_died_mid_batch_is_retried_after_the_lease(
         assert deliver_pending(app.config).delivered == 5
     assert len(held) == 5
     assert _statuses(app) == Counter({"delivered": len(queued)})
+
+
+def test_admins_see_the_numbers_and_the_rejected_statements(
+    app: Flask,
+    client: Any,
+    runner: Any,
+    lrs: FakeLRS,
+    queued: list[Any],
+    make_user: Any,
+    login: Any,
+) -> None:
+    bad = queued[0].id
+    lrs.rule = lambda statements: (
+        400 if any(s["id"] == bad for s in statements) else None
+    )
+    lrs_fail_later = queued[1:]
+    assert runner.invoke(args=["xapi", "send", "--once"]).exit_code == 0
+    client.post("/logout")
+    login(make_user("admin"))
+    page = client.get("/admin/xapi").get_data(as_text=True)
+    assert "<h1>Learning records (xAPI)</h1>" in page
+    assert lrs.endpoint in page
+    assert f"<dt>Delivered</dt><dd>{len(lrs_fail_later)}</dd>" in page
+    assert "<dt>Rejected by the LRS</dt><dd>1</dd>" in page
+    assert "<dt>Pending</dt><dd>0</dd>" in page
+    assert bad in page and "fake LRS says 400" in page

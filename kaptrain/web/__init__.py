@@ -31,7 +31,7 @@ ROUTE_MODULES: tuple[tuple[str, ...], ...] = (
     ),
     ("supervise.views", "supervise.trainee_views"),
     ("author.views", "author.analysis"),
-    ("admin.views",),
+    ("admin.views", "admin.xapi_views"),
 )
 
 

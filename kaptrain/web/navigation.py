@@ -37,6 +37,7 @@ NAV = (
     NavItem("Item analysis", "author.item_analysis", (AUTHOR, ADMIN)),
     NavItem("Users", "admin.users", (ADMIN,)),
     NavItem("Audit log", "admin.audit_log", (ADMIN,)),
+    NavItem("xAPI", "admin.xapi", (ADMIN,)),
 )
 
 
