@@ -153,6 +153,7 @@ def test_ids_are_deterministic_and_a_backfill_adds_nothing(
         db.session.commit()
     result = runner.invoke(args=["xapi", "backfill"])
     assert result.exit_code == 0, result.output
+    assert f"Queued {len(travelled)} new statement(s) for 1 user(s)" in result.output
     again = outbox(app)
     assert {r.id for r in again} == {r.id for r in travelled}
     assert runner.invoke(args=["xapi", "backfill"]).output.startswith("Queued 0 new")
