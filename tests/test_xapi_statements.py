@@ -223,3 +223,17 @@ def test_good_settings_are_read(monkeypatch: Any, tmp_path: Any) -> None:
     config = load_config(tmp_path, {"SECRET_KEY": "x" * 40})
     assert config["XAPI_ENDPOINT"] == "http://127.0.0.1:8100/xAPI/"
     assert config["XAPI_ACTOR"] == "account"
+
+
+def test_deleting_an_account_deletes_its_queued_statements(
+    app: Flask, travelled: list[Any], trainee: Any
+) -> None:
+    from sqlalchemy import delete
+
+    from kaptrain.models import User
+
+    assert travelled
+    with app.app_context():
+        db.session.execute(delete(User).where(User.id == trainee.id))
+        db.session.commit()
+    assert outbox(app) == []

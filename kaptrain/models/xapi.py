@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kaptrain.extensions import db
@@ -31,7 +31,10 @@ class XapiStatement(db.Model):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: Deleting an account deletes its rows here, so nothing pending is sent.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     statement: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default=XAPI_PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

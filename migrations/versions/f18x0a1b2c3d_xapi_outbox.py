@@ -31,6 +31,7 @@ def upgrade():
         sa.Column('last_error', sa.String(length=1000), server_default='', nullable=False),
         sa.Column('created_at', kaptrain.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column('delivered_at', kaptrain.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('xapi_statements', schema=None) as batch_op:
