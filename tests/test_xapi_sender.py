@@ -214,3 +214,45 @@ def test_admins_see_the_numbers_and_the_rejected_statements(
     assert "<dt>Rejected by the LRS</dt><dd>1</dd>" in page
     assert "<dt>Pending</dt><dd>0</dd>" in page
     assert bad in page and "fake LRS says 400" in page
+
+
+def test_the_running_sender_delivers_as_statements_come_and_stops_on_sigterm(
+    app: Flask, lrs: FakeLRS, queued: list[Any], tmp_path: Any
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAPTRAIN_")}
+    env.update(
+        KAPTRAIN_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        KAPTRAIN_SECRET_KEY="x" * 40,
+        KAPTRAIN_BASE_URL=app.config["BASE_URL"],
+        KAPTRAIN_MODULES_DIR=str(app.config["MODULES_DIR"]),
+        KAPTRAIN_XAPI_ENDPOINT=lrs.endpoint,
+        KAPTRAIN_XAPI_USERNAME="kaptrain",
+        KAPTRAIN_XAPI_PASSWORD="lrs-password-123",
+        KAPTRAIN_INSTANCE_DIR=str(tmp_path / "instance"),
+        KAPTRAIN_CONTENT_AUTO_RELOAD="false",
+    )
+    flask = Path(sys.executable).parent / "flask"
+    sender = subprocess.Popen(
+        [str(flask), "--app", "kaptrain", "xapi", "send"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(lrs.stored) < len(queued) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert set(lrs.stored) == {row.id for row in queued}
+        sender.send_signal(signal.SIGTERM)
+        assert sender.wait(10) == 0
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+            sender.wait()
+    assert _statuses(app) == Counter({"delivered": len(queued)})

@@ -34,12 +34,17 @@ def send_command(once: bool) -> None:
 
     With --once the exit status is 0 when everything due was delivered or marked
     rejected, 1 when some must be retried (the LRS failed or was unreachable)."""
-    from kaptrain.xapi.sender import deliver_pending, seconds_until_next_due
+    from kaptrain.xapi.sender import (
+        backoff_seconds,
+        deliver_pending,
+        seconds_until_next_due,
+    )
 
     config = _config()
     stopping: list[int] = []
     if not once:
         signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    failures = 0
     while not stopping:
         report = deliver_pending(config)
         if once or report.delivered or report.rejected or report.failed:
@@ -49,8 +54,21 @@ def send_command(once: bool) -> None:
             )
         if once:
             sys.exit(1 if report.failed else 0)
+        # While the LRS fails, wait as the failed batch does, rather than
+        # trying the next batch at once: a failing LRS is not hammered.
+        failures = failures + 1 if report.failed else 0
         remaining = seconds_until_next_due()
-        time.sleep(2.0 if remaining is None else min(max(remaining, 0.2), 2.0))
+        wait = 2.0 if remaining is None else min(max(remaining, 0.2), 2.0)
+        if failures:
+            wait = float(backoff_seconds(failures, config["XAPI_RETRY_SECONDS"]))
+        _pause(wait, stopping)
+
+
+def _pause(seconds: float, stopping: list[int]) -> None:
+    """Sleep, but end within a fifth of a second of a SIGTERM."""
+    deadline = time.monotonic() + seconds
+    while not stopping and time.monotonic() < deadline:
+        time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
 
 
 def _age(delta: dt.timedelta | None) -> str:
