@@ -112,9 +112,11 @@ def test_500s_are_retried_with_backoff_and_nothing_is_lost(
         assert len(pending) == len(queued)
         failed = max(pending, key=lambda r: r.attempts)
         assert "HTTP 500" in failed.last_error
-        delays.append(round((failed.next_try_at - before).total_seconds()))
+        delays.append((failed.next_try_at - before).total_seconds())
         _make_due(app)
-    assert delays == [1, 2, 4]  # KAPTRAIN_XAPI_RETRY_SECONDS=1, doubling
+    # KAPTRAIN_XAPI_RETRY_SECONDS=1, doubling (plus the time the send took).
+    for delay, expected in zip(delays, (1, 2, 4), strict=True):
+        assert expected <= delay < expected + 3, delays
     result = runner.invoke(args=["xapi", "send", "--once"])
     assert result.exit_code == 0, result.output
     assert _statuses(app) == Counter({"delivered": len(queued)})
