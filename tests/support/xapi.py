@@ -166,3 +166,15 @@ def ralph_command() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return Path(found)
+
+
+def ralph_statement_model() -> Any:
+    """ralph's ``BaseXapiStatement``; skips (fails in CI) without ralph."""
+    try:
+        from ralph.models.xapi.base.statements import BaseXapiStatement
+    except ImportError:
+        reason = "ralph-malph is not installed: pip install -e '.[test]'"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return BaseXapiStatement
