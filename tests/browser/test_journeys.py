@@ -395,6 +395,8 @@ def test_every_other_page_type_passes_the_audit(
     audit.check(page, "admin audit log")
     page.goto("/admin/audit?action=security&from=2026-13-01")
     audit.check(page, "admin audit log, security events, a mistyped date")
+    page.goto("/admin/xapi")
+    audit.check(page, "admin xAPI outbox")
     page.goto("/account/sessions")
     audit.check(page, "your sessions")
     page.goto("/account/password")
