@@ -244,3 +244,29 @@ def test_deleting_an_account_deletes_its_queued_statements(
         db.session.execute(delete(User).where(User.id == trainee.id))
         db.session.commit()
     assert outbox(app) == []
+
+
+def test_statements_commit_and_roll_back_with_the_record(
+    app: Flask, make_user: Any
+) -> None:
+    from kaptrain.learning.course import current_catalog
+    from kaptrain.learning.unit_of_work import learner_write
+    from kaptrain.models import ItemProgress, User
+    from kaptrain.web.learn.records import complete_lesson, mark_item_done
+
+    uid = make_user().id
+    with app.test_request_context():
+        user = db.session.get(User, uid)
+        module = current_catalog().get(MODULE_ID)
+        lesson = module.lessons[0]
+        with pytest.raises(RuntimeError):
+            with learner_write(user, module, lesson.id, kind="lesson_completed"):
+                mark_item_done(user, module, lesson.id)
+                raise RuntimeError("the write fails")
+        db.session.rollback()
+        assert db.session.query(ItemProgress).count() == 0
+    assert outbox(app) == []
+    with app.test_request_context():
+        complete_lesson(db.session.get(User, uid), module, lesson)
+    kinds = sorted(row.statement["verb"]["id"].rsplit("/", 1)[1] for row in outbox(app))
+    assert kinds == ["attempted", "completed"]
