@@ -158,7 +158,9 @@ def test_ids_are_deterministic_and_a_backfill_adds_nothing(
     with app.app_context():
         db.session.execute(XapiStatement.__table__.delete())
         db.session.commit()
-    result = runner.invoke(args=["xapi", "backfill"])
+    later = runner.invoke(args=["xapi", "backfill", "--since", "2999-01-01"])
+    assert later.output.startswith("Queued 0 new"), later.output
+    result = runner.invoke(args=["xapi", "backfill", "--since", "2000-01-01"])
     assert result.exit_code == 0, result.output
     assert f"Queued {len(travelled)} new statement(s) for 1 user(s)" in result.output
     again = outbox(app)

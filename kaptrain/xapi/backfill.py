@@ -151,7 +151,7 @@ def _runs(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
             )
 
 
-def _others(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
+def _evaluations(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
     for e in db.session.execute(
         select(EvaluationResponse).where(
             EvaluationResponse.user_id == user_id,
@@ -168,6 +168,10 @@ def _others(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
             e.module_version,
             e.content_hash,
         )
+
+
+def _shared(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
+    """Shared journal entries (their sharing time is not kept: the last edit's)."""
     catalog = current_catalog()
     for j in db.session.execute(
         select(JournalEntry).where(
@@ -190,6 +194,10 @@ def _others(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
             version,
             content_hash,
         )
+
+
+def _certificates(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
+    catalog = current_catalog()
     for c in db.session.execute(
         select(Certificate).where(
             Certificate.user_id == user_id, _after(Certificate.completed_at, since)
@@ -197,6 +205,7 @@ def _others(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
     ).scalars():
         module = catalog.get(c.module_id)
         same = module is not None and module.version == c.module_version
+        content_hash = module.content_hash if same and module is not None else ""
         yield Fact(
             c.completed_at,
             "certificate",
@@ -204,7 +213,7 @@ def _others(user_id: int, since: dt.datetime | None) -> Iterator[Fact]:
             None,
             {},
             c.module_version,
-            module.content_hash if same else "",
+            content_hash,
             c,
         )
 
@@ -216,7 +225,9 @@ def backfill_user(user: User, since: dt.datetime | None) -> int:
             *_lessons(user.id, since),
             *_attempts(user.id, since),
             *_runs(user.id, since),
-            *_others(user.id, since),
+            *_evaluations(user.id, since),
+            *_shared(user.id, since),
+            *_certificates(user.id, since),
         ]
     )
     catalog = current_catalog()
