@@ -1,6 +1,6 @@
 """``make bench``: every benchmark in one run, then docs/benchmarks.md.
 
-Usage: ``python -m bench [--only pages,dashboard,content,writes,memory,load]``.
+Usage: ``python -m bench [--only pages,dashboard,content,writes,memory,load,xapi]``.
 Raw results go to bench/results/<timestamp>.json (gitignored). Each benchmark
 is bounded in time; one that fails is reported as failed and the rest still run.
 """
@@ -17,10 +17,11 @@ import traceback
 from typing import Any
 
 from . import content, dashboard, load, memory, pages, writes
+from . import xapi as xapi_bench
 from .common import RESULTS, ROOT, log, machine, pg_available
 from .report import render
 
-BENCHMARKS = ("pages", "dashboard", "content", "writes", "memory", "load")
+BENCHMARKS = ("pages", "dashboard", "content", "writes", "memory", "load", "xapi")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "memory": memory.run,
         "load": load.run if has_pg else None,
+        "xapi": lambda: xapi_bench.run(
+            ("sqlite", "postgresql") if has_pg else ("sqlite",)
+        ),
     }
     for name in chosen:
         job = runs.get(name)

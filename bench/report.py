@@ -207,6 +207,29 @@ def _load(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def _xapi(r: dict[str, Any]) -> list[str]:
+    out = ["## xAPI: learner writes with and without the outbox", ""]
+    x = r.get("xapi", {})
+    if _problem(x):
+        return out + [f"Not run: {_problem(x)}", ""]
+    out += _table(
+        ["database", "submissions", "without xAPI /s", "with xAPI /s", "ratio",
+         "outbox rows"],
+        [
+            [k, v["with"]["submissions"], v["without"]["per_s"], v["with"]["per_s"],
+             v["ratio"], v["with"]["outbox_rows"]]
+            for k, v in x.items() if not _problem(v)
+        ],
+    )  # fmt: skip
+    return out + [
+        "",
+        "Lesson completions and post-test submissions through the test client "
+        "(bench/xapi.py), best of interleaved rounds; with xAPI each write adds "
+        "one executemany INSERT into xapi_statements.",
+        "",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
@@ -218,7 +241,9 @@ def render(results: dict[str, Any]) -> str:
         "tests/test_progress.py, tests/test_supervise_exports.py).",
         "",
     ]
-    for part in (_machine, _pages, _dashboard, _content, _writes, _memory, _load):
+    for part in (
+        _machine, _pages, _dashboard, _content, _writes, _memory, _load, _xapi
+    ):  # fmt: skip
         lines += part(results)
     analysis = ROOT / "bench" / "analysis.md"
     if analysis.exists():

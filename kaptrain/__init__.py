@@ -94,6 +94,9 @@ def register_extensions(app: Flask) -> None:
 
     init_mail(app)
     init_mfa(app)
+    from kaptrain.xapi import init_xapi
+
+    init_xapi(app)
 
 
 def register_blueprints(app: Flask) -> None:

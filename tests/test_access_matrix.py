@@ -910,6 +910,7 @@ TABLE: tuple[Route, ...] = (
     Route(
         "/admin/ce/<module_id>.zip", "GET", _const(f"/admin/ce/{MODULE_ID}.zip"), ADMIN
     ),
+    Route("/admin/xapi", "GET", _const("/admin/xapi"), ADMIN),
 )
 
 # The authoring studio's rows (issue 15) live beside its other test helpers.

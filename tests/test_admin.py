@@ -115,6 +115,7 @@ def test_navigation_shows_each_role_its_own_links(app, client, make_user, role):
             "/admin/audit",
             "/admin/certificates",
             "/admin/ce",
+            "/admin/xapi",
         }
     else:
         assert admin_links == set()

@@ -63,8 +63,11 @@ def test_a_subscriber_sees_each_kind_of_write(
     ]
     assert {e.user_id for e in seen} == {uid}
     assert {e.module_id for e in seen} == {MODULE_ID}
-    assert seen[2].outcome == {"kind": "post"}
-    assert seen[3].outcome == {"stored": True}
+    assert seen[2].outcome["kind"] == "post"
+    assert seen[2].outcome["number"] == 1 and seen[2].outcome["attempt_id"]
+    assert seen[3].outcome["stored"] is True
+    assert seen[3].outcome["ratings"]  # ratings only, never the comments
+    assert "comments" not in seen[3].outcome
 
 
 def test_a_failing_subscriber_loses_no_write(

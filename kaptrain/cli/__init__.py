@@ -18,6 +18,7 @@ from kaptrain.cli.demo_commands import demo_command
 from kaptrain.cli.mail_commands import mail_cli
 from kaptrain.cli.user_commands import create_user_command
 from kaptrain.learning.credentials.commands import credential_cli, keys_cli
+from kaptrain.xapi.cli import xapi_cli
 
 COMMANDS: tuple[click.Command, ...] = (
     create_user_command,
@@ -29,6 +30,7 @@ COMMANDS: tuple[click.Command, ...] = (
     keys_cli,
     credential_cli,
     ce_cli,
+    xapi_cli,
 )
 
 

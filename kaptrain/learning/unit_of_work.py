@@ -11,6 +11,12 @@ statements and notifications hang here).
 Decision: handlers run after the commit, so a handler's failure can never lose or
 undo the trainee's write; an exception in a handler is logged and the next
 handler still runs. A block that raises commits nothing and announces nothing.
+
+Handlers registered with :func:`on_write` run *inside* the transaction, just
+before the commit (the xAPI outbox writes its statements there, so a statement
+exists exactly when the record it describes does). Their failure fails the
+write: they must only add rows. :func:`announce` runs them for a trainee's act
+that is not a record of progress (sharing a reflection); its caller commits.
 """
 
 from __future__ import annotations
@@ -54,6 +60,49 @@ class LearnerWrite:
 
 Handler = Callable[[LearnerEvent], None]
 _handlers: list[Handler] = []
+
+#: ``hook(event, user, module, certificate)``; module is None for an act about a
+#: module the catalog no longer has (see :func:`announce`).
+WriteHook = Callable[[LearnerEvent, User, "Module | None", "Certificate | None"], None]
+_write_hooks: list[WriteHook] = []
+
+
+def on_write(hook: WriteHook) -> WriteHook:
+    """Call ``hook`` inside every learner write's transaction, before the commit."""
+    if hook not in _write_hooks:
+        _write_hooks.append(hook)
+    return hook
+
+
+def off_write(hook: WriteHook) -> None:
+    """Stop calling ``hook``."""
+    if hook in _write_hooks:
+        _write_hooks.remove(hook)
+
+
+def _run_write_hooks(
+    event: LearnerEvent,
+    user: User,
+    module: Module | None,
+    certificate: Certificate | None,
+) -> None:
+    for hook in list(_write_hooks):
+        hook(event, user, module, certificate)
+
+
+def announce(
+    user: User,
+    module: Module | None,
+    module_id: str,
+    item_id: str | None,
+    *,
+    kind: str,
+    outcome: dict[str, Any],
+) -> None:
+    """Run the in-transaction hooks for an act the caller records and commits
+    itself (no certificate check, no records version)."""
+    event = LearnerEvent(kind, user.id, module_id, item_id, dict(outcome), utcnow())
+    _run_write_hooks(event, user, module, None)
 
 
 def subscribe(handler: Handler) -> Handler:
@@ -107,5 +156,6 @@ def learner_write(
         outcome=dict(write.outcome),
         at=utcnow(),
     )
+    _run_write_hooks(event, user, module, write.certificate)
     db.session.commit()
     _deliver(event)

@@ -58,6 +58,12 @@ from kaptrain.models.users import (
     cohort_supervisors,
     email_key,
 )
+from kaptrain.models.xapi import (
+    XAPI_DELIVERED,
+    XAPI_PENDING,
+    XAPI_REJECTED,
+    XapiStatement,
+)
 
 __all__ = [
     "ADMIN",
@@ -112,4 +118,8 @@ __all__ = [
     "CertificateRevocation",
     "IssuedCredential",
     "SigningKey",
+    "XAPI_DELIVERED",
+    "XAPI_PENDING",
+    "XAPI_REJECTED",
+    "XapiStatement",
 ]

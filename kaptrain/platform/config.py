@@ -21,6 +21,7 @@ from kaptrain.platform.setting_checks import (
     poll_seconds_value,
     share_value,
     signing_key_value,
+    xapi_connection_values,
 )
 from kaptrain.platform.setting_values import (
     ConfigError,
@@ -196,8 +197,6 @@ def _mail_settings(site: Site) -> dict[str, Any]:
     }
 
 
-# One reader per area. A new area of settings is a ``_<area>_settings(site)``
-# function above and one line at the end of this tuple.
 def _content_settings(site: Site) -> dict[str, Any]:
     """Where the served content comes from (kaptrain.authoring): the published
     revisions in the database, written under PUBLISHED_DIR, or the folder."""
@@ -251,6 +250,22 @@ def _ce_settings(site: Site) -> dict[str, Any]:
     }
 
 
+def _xapi_settings(site: Site) -> dict[str, Any]:
+    """The Learning Record Store (kaptrain.xapi); no endpoint, no xAPI."""
+    return {
+        **xapi_connection_values(),
+        **whole_numbers(
+            (
+                ("XAPI_BATCH", 50, 1, 500),
+                ("XAPI_RETRY_SECONDS", 10, 1, 3600),
+                ("XAPI_TIMEOUT", 10, 1, 120),
+            )
+        ),
+    }
+
+
+# One reader per area. A new area of settings is a ``_<area>_settings(site)``
+# function above and one line at the end of this tuple.
 SETTING_READERS = (
     _storage_settings,
     _security_settings,
@@ -262,6 +277,7 @@ SETTING_READERS = (
     _studio_settings,
     _credential_settings,
     _ce_settings,
+    _xapi_settings,
 )
 
 
@@ -282,6 +298,12 @@ def load_config(
     for read in SETTING_READERS:
         config.update(read(site))
     config.update(overrides)
+    if config.get("XAPI_ENDPOINT") and not config.get("BASE_URL"):
+        raise ConfigError(
+            "KAPTRAIN_XAPI_ENDPOINT needs KAPTRAIN_BASE_URL (e.g. "
+            "https://training.example.org): xAPI activity ids are built from it "
+            "and must stay the same whatever host a request named."
+        )
     config["SQLALCHEMY_DATABASE_URI"] = check_database_url(
         config["SQLALCHEMY_DATABASE_URI"]
     )

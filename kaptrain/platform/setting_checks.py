@@ -91,3 +91,38 @@ def grievance_url_value() -> str:
             f"refund policy, like https://example.org/ce/grievances; got {raw!r}."
         )
     return raw
+
+
+def xapi_connection_values() -> dict[str, str | None]:
+    """``KAPTRAIN_XAPI_ENDPOINT``, ``_USERNAME``, ``_PASSWORD`` and ``_ACTOR``."""
+    endpoint = env("XAPI_ENDPOINT")
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or (parts.query or parts.fragment or parts.username)
+        ):
+            raise ConfigError(
+                "KAPTRAIN_XAPI_ENDPOINT must be the LRS's xAPI address, like "
+                f"https://lrs.example.org/xAPI/ (no user or query); got {endpoint!r}."
+            )
+        endpoint = endpoint.rstrip("/") + "/"
+    username, password = env("XAPI_USERNAME"), env("XAPI_PASSWORD")
+    if (username is None) != (password is None):
+        raise ConfigError(
+            "Set both KAPTRAIN_XAPI_USERNAME and KAPTRAIN_XAPI_PASSWORD (the LRS's "
+            "HTTP Basic credentials), or neither."
+        )
+    actor = (env("XAPI_ACTOR") or "account").lower()
+    if actor not in {"account", "mbox"}:
+        raise ConfigError(
+            "KAPTRAIN_XAPI_ACTOR must be 'account' (an opaque id, the default) or "
+            f"'mbox' (the e-mail address); got {actor!r}."
+        )
+    return {
+        "XAPI_ENDPOINT": endpoint,
+        "XAPI_USERNAME": username,
+        "XAPI_PASSWORD": password,
+        "XAPI_ACTOR": actor,
+    }

@@ -29,7 +29,12 @@ ROUTE_MODULES: tuple[tuple[str, ...], ...] = (
     ),
     ("supervise.views", "supervise.trainee_views"),
     ("author.views", "author.analysis"),
-    ("admin.views", "admin.certificate_views", "admin.ce_views"),
+    (
+        "admin.views",
+        "admin.certificate_views",
+        "admin.ce_views",
+        "admin.xapi_views",
+    ),
     (
         "studio.views",
         "studio.editor_views",

@@ -33,6 +33,7 @@ NAV = (
     NavItem("Audit log", "admin.audit_log", (ADMIN,)),
     NavItem("Certificates", "admin.certificates", (ADMIN,)),
     NavItem("CE packets", "admin.ce_packets", (ADMIN,)),
+    NavItem("xAPI", "admin.xapi", (ADMIN,)),
 )
 
 

@@ -397,6 +397,8 @@ def test_every_other_page_type_passes_the_audit(
     audit.check(page, "admin audit log, security events, a mistyped date")
     page.goto("/admin/ce")
     audit.check(page, "admin CE audit packets")
+    page.goto("/admin/xapi")
+    audit.check(page, "admin xAPI outbox")
     page.goto("/account/sessions")
     audit.check(page, "your sessions")
     page.goto("/account/password")

@@ -80,4 +80,6 @@ def submit_evaluation(
             },
         )
         write.outcome["stored"] = bool(inserted)
+        if inserted:  # the ratings only: comments never leave the database
+            write.outcome["ratings"] = {k: int(v) for k, v in data.ratings.items()}
     return bool(inserted)

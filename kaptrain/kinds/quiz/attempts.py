@@ -170,6 +170,7 @@ def start_attempt(user: User, module: Module, kind: str) -> QuizAttempt:
             },
         )
         attempt = _attempt_number(user.id, module, kind, number)
+        write.outcome.update(attempt_id=attempt.id, number=number)
     return attempt
 
 
@@ -306,6 +307,14 @@ def submit_attempt(
         user, module, quiz.id, kind="quiz_submitted", certify=bool(passed)
     ) as write:
         write.outcome.update(kind=attempt.kind, score=score, passed=passed)
+        # What the xAPI statements need (kaptrain.xapi): ids and each answer.
+        write.outcome.update(
+            attempt_id=attempt.id,
+            number=attempt.number,
+            correct_count=correct,
+            item_count=count,
+            responses=[[q.id, a, is_correct(q, a)] for _p, q, a in graded],
+        )
         insert_ignore(
             QuizResponse,
             [

@@ -85,7 +85,9 @@ def start_run(user: User, module: Module, vignette: Vignette) -> VignetteRun:
         ).scalar_one()
         + 1
     )
-    with learner_write(user, module, vignette.id, kind="case_started", certify=False):
+    with learner_write(
+        user, module, vignette.id, kind="case_started", certify=False
+    ) as write:
         insert_ignore(
             VignetteRun,
             {
@@ -107,6 +109,7 @@ def start_run(user: User, module: Module, vignette: Vignette) -> VignetteRun:
                 VignetteRun.number == number,
             )
         ).scalar_one()
+        write.outcome.update(run_id=run.id, number=number)
     return run
 
 
@@ -149,6 +152,13 @@ def _advance(
         user, module, vignette.id, kind="case_step", certify=ending
     ) as write:
         write.outcome.update(step=seq, target=target, finished=ending)
+        write.outcome.update(  # for the xAPI statements (kaptrain.xapi)
+            run_id=run.id,
+            node_id=node.id,
+            choice_key=choice_key,
+            rating=rating,
+            ending=target if ending else None,
+        )
         insert_ignore(
             VignetteStep,
             {

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kaptrain.extensions import db
 from kaptrain.learning.course import current_catalog
+from kaptrain.learning.unit_of_work import announce
 from kaptrain.models import JournalEntry, User, utcnow
 from kaptrain.people import audit
 from kaptrain.platform.database import begin_write
@@ -48,12 +49,17 @@ def add_entry(user: User, module_id: str, body: str, shared: bool) -> JournalEnt
         updated_at=now,
     )
     db.session.add(entry)
+    if shared:
+        db.session.flush()
+        _announce_shared(user, entry)
     db.session.commit()
     return entry
 
 
 def edit_entry(entry: JournalEntry, body: str, shared: bool) -> None:
     """Replace an entry's text and sharing."""
+    if shared and not entry.shared:
+        _announce_shared(db.session.get(User, entry.user_id), entry)
     entry.body = body
     entry.shared = shared
     entry.updated_at = utcnow()
@@ -62,8 +68,30 @@ def edit_entry(entry: JournalEntry, body: str, shared: bool) -> None:
 
 def set_shared(entry: JournalEntry, shared: bool) -> None:
     """Share an entry with the trainee's supervisors, or make it private again."""
+    if shared and not entry.shared:
+        _announce_shared(db.session.get(User, entry.user_id), entry)
     entry.shared = shared
     db.session.commit()
+
+
+def _announce_shared(user: User | None, entry: JournalEntry) -> None:
+    """Tell the in-transaction hooks (xAPI) that an entry was shared: which entry
+    and where from, never its text."""
+    if user is None:
+        return
+    module_id = entry.module_id or ""
+    announce(
+        user,
+        current_catalog().get(module_id),
+        module_id,
+        entry.vignette_id,
+        kind="reflection_shared",
+        outcome={
+            "entry_id": entry.id,
+            "run_id": entry.run_id,
+            "node_id": entry.node_id,
+        },
+    )
 
 
 def delete_entry(entry: JournalEntry) -> None:
