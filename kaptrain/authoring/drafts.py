@@ -123,9 +123,17 @@ def _next_order() -> int:
     return max(orders) + 1
 
 
-def template_files(module_id: str, title: str, order: int) -> dict[str, bytes]:
-    """The new-module template with its id, title and order filled in."""
-    safe_title = title.replace("\\", "").replace('"', "'")
+def _yaml_text(text: str) -> str:
+    """``text`` made safe inside a double-quoted YAML string."""
+    return text.replace("\\", "").replace('"', "'")
+
+
+def template_files(
+    module_id: str, title: str, order: int, planner: str = "Your name"
+) -> dict[str, bytes]:
+    """The new-module template with its id, title, order and first planner (the
+    author who made it) filled in."""
+    safe_title = _yaml_text(title)
     files = {}
     for path in sorted(TEMPLATE_DIR.iterdir()):
         text = path.read_text(encoding="utf-8")
@@ -133,6 +141,7 @@ def template_files(module_id: str, title: str, order: int) -> dict[str, bytes]:
             text.replace("__MODULE_ID__", module_id)
             .replace("__TITLE__", safe_title)
             .replace("__ORDER__", str(order))
+            .replace("__PLANNER__", _yaml_text(planner))
         )
         files[path.name] = text.encode("utf-8")
     return files
@@ -167,7 +176,7 @@ def new_module_draft(module_id: str, title: str, owner: User) -> ContentDraft:
         db.session.rollback()
         raise StudioError(problem)
     draft = _new(module_id, module_id, owner, None)
-    files = template_files(module_id, title.strip(), _next_order())
+    files = template_files(module_id, title.strip(), _next_order(), owner.name)
     for path, data in files.items():
         draft.files.append(ContentDraftFile(path=path, data=data, alt=""))
     db.session.commit()

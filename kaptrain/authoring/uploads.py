@@ -21,8 +21,6 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
-
 from kaptrain.authoring.drafts import StudioError
 
 TEXT_TYPES = (".md", ".yaml", ".yml")
@@ -105,6 +103,10 @@ def _text(name: str, data: bytes) -> bytes:
 
 def reencode_image(name: str, data: bytes) -> bytes:
     """Decode an image with Pillow and encode it again, or raise UploadError."""
+    # Pillow is imported here, not at start-up: only uploads need it
+    # (tests/test_worker_memory.py keeps app start light).
+    from PIL import Image, UnidentifiedImageError
+
     expected = IMAGE_TYPES[_suffix(name)]
     try:
         with Image.open(io.BytesIO(data)) as probe:
