@@ -9,7 +9,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 FLASK  := $(BIN)/flask --app kaptrain
 
-.PHONY: run dev test lint bench install install-test vnu clean-venv help
+.PHONY: run dev test lint bench bench-compare install install-test vnu clean-venv help
 
 help:
 	@echo "make run    install, migrate, seed demo accounts, serve at http://$(HOST):$(PORT)"
@@ -17,6 +17,8 @@ help:
 	@echo "make dev    the reloading development server"
 	@echo "make lint   ruff"
 	@echo "make bench  benchmarks; writes docs/benchmarks.md"
+	@echo "make bench-compare OLD=<commit> [REPEAT=3] [BENCH_ONLY=pages-sqlite,...] [ALSO='name=ref ...']"
+	@echo "           CPU per request of this tree against OLD, one run; see bench/analysis.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +92,18 @@ lint: install-test
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
+
+# The same page, dashboard and CSV measures on OLD (checked out in a git
+# worktree under /tmp/kaptrain-bench-trees) and on this tree, interleaved in one
+# run; ALSO adds more commits (name=ref). Writes bench/results/compare.md.
+REPEAT ?= 3
+BENCH_ONLY ?= pages-sqlite,pages-postgresql,dashboard
+ALSO ?=
+
+bench-compare: $(VENV)/.installed-bench
+	@[ -n "$(OLD)" ] || { echo "usage: make bench-compare OLD=<commit> [REPEAT=3]"; exit 2; }
+	$(BIN)/python -m bench.compare --old $(OLD) --repeat $(REPEAT) --only $(BENCH_ONLY) \
+		$(foreach a,$(ALSO),--also $(a))
 
 clean-venv:
 	rm -rf $(VENV)
