@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -258,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the worktrees")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "compare.md"))
     args = parser.parse_args(argv)
+    # A stopped run still drops its databases and removes its worktrees:
+    # SIGTERM becomes SystemExit, so every context manager's cleanup runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = run(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -94,18 +94,24 @@ def _lesson_paths(client: Any) -> tuple[str, str]:
     raise RuntimeError("no lesson in the first module")
 
 
-def _cpu_per_request(client: Any, path: str, count: int) -> float:
-    """Milliseconds of this process's CPU per GET of ``path`` (200 required)."""
-    gc.collect()
+def _get(client: Any, path: str) -> float:
+    """Milliseconds of this process's CPU for one GET of ``path`` (200 required)."""
     began = time.process_time()
-    for _ in range(count):
-        response = client.get(path)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {path} answered {response.status_code}")
-    return (time.process_time() - began) * 1000 / count
+    response = client.get(path)
+    spent = (time.process_time() - began) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}")
+    return spent
 
 
 def pages(job: dict[str, Any]) -> dict[str, Any]:
+    """Median CPU per request of each page, sampled in turn.
+
+    The pages take turns request by request (ceiling, session, lesson, ...,
+    ceiling, ...), so whatever else the machine does hits all of them alike, and
+    each page's figure is the median of its single requests, which a preempted
+    or cache-cold request does not move.
+    """
     app = _app()
     client = app.test_client()
     _sign_in(client, "trainee@example.org", job["password"], None)
@@ -120,11 +126,13 @@ def pages(job: dict[str, Any]) -> dict[str, Any]:
         "progress": "/progress",
     }
     for path in paths.values():  # warm every statement and template
-        _cpu_per_request(client, path, 5)
+        for _ in range(5):
+            _get(client, path)
     samples: dict[str, list[float]] = {name: [] for name in paths}
-    for _round in range(job["rounds"]):
+    gc.collect()
+    for _request in range(job["rounds"] * job["requests"]):
         for name, path in paths.items():
-            samples[name].append(_cpu_per_request(client, path, job["requests"]))
+            samples[name].append(_get(client, path))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
