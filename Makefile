@@ -70,7 +70,10 @@ vnu: $(VNU_JAR)
 # the `server` tests one at a time (they start gunicorns, and one restarts
 # PostgreSQL, so nothing may run beside them). It runs both phases and fails if
 # either fails. `make test PYTEST_ARGS="..."` runs exactly that one pytest command.
+# --dist worksteal: a worker that runs out of tests takes half of the other's
+# queue, so a few long tests (tests/test_xss.py) do not leave one worker idle.
 TEST_WORKERS ?= 2
+TEST_DIST ?= worksteal
 SERIAL_MARKS := browser or server
 
 test: install-test
@@ -78,7 +81,7 @@ test: install-test
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@status=0; \
 	echo "make test: phase 1 of 2, in parallel ($(TEST_WORKERS) workers): not $(SERIAL_MARKS)"; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not ($(SERIAL_MARKS))" || status=1; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "not ($(SERIAL_MARKS))" || status=1; \
 	echo "make test: phase 2 of 2, serially: $(SERIAL_MARKS)"; \
 	$(BIN)/python -m pytest -p no:xdist -m "$(SERIAL_MARKS)" || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see the phase summaries above)"; fi; \
