@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "results": {
             k: {n: _median(s) for n, s in v.items()} for k, v in results.items()
         },
+        "samples": results,
     }
 
 
