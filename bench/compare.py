@@ -152,7 +152,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for spec in args.also:
             name, _, ref = spec.partition("=")
             trees[name] = stack.enter_context(checkout(ref or name, args.keep))
-        trees["new"] = ROOT
+        trees["new"] = (
+            stack.enter_context(checkout(args.new, args.keep)) if args.new else ROOT
+        )
         log("trees: " + ", ".join(f"{n}={t}" for n, t in trees.items()))
         jobs = _jobs(stack, trees, kinds, args, tmp_path)
         for repeat in range(args.repeat):
@@ -196,8 +198,13 @@ def _jobs(
 
     def jobs(repeat: int) -> Any:
         slot = repeat * len(trees)
+        # Each repeat starts with another tree, so none is always measured
+        # first or last (drift over a run then falls on every tree alike).
+        names = list(trees)
+        order = names[repeat % len(names) :] + names[: repeat % len(names)]
         for kind in kinds:
-            for index, name in enumerate(trees):
+            for name in order:
+                index = names.index(name)
                 job: dict[str, Any] = {"kind": kind.split("-")[0], "password": PASSWORD}
                 if kind == "dashboard":
                     email, secret = dash["supervisors"][slot + index]
@@ -247,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="NAME=REF",
         help="more commits to measure in the same run",
+    )
+    parser.add_argument(
+        "--new", default="", help="a commit to measure as new (default: this tree)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="processes per tree")
     parser.add_argument("--only", default=",".join(KINDS))
