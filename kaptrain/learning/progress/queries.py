@@ -233,19 +233,16 @@ def _statements(users: Any, modules: Any) -> _Statements:
     )
 
 
-#: Built once: a list of ids binds as an expanding parameter, so the statements
-#: (and their cache keys) are reused by every request instead of being
-#: constructed and hashed again for each of the five queries.
-_BY_ID_LIST = _statements(
-    bindparam("user_ids", expanding=True), bindparam("module_ids", expanding=True)
-)
-#: The same on PostgreSQL, with the ids bound as one array (``= ANY(...)``): an
-#: expanding list of a thousand ids made a thousand placeholders, a statement text
-#: psycopg parsed again on every call (a fifth of a progress CSV's time).
-_BY_ID_ARRAY = _statements(
-    any_(bindparam("user_ids", type_=postgresql.ARRAY(Integer))),
-    bindparam("module_ids", expanding=True),
-)
+def _by_ids(dialect: str) -> _Statements:
+    """The record queries for a list of user ids, bound as an expanding list; on
+    PostgreSQL as one array (``= ANY(...)``): an expanding list of a thousand
+    ids made a thousand placeholders, a statement text psycopg parsed again on
+    every call (a fifth of a progress CSV's time)."""
+    if dialect == "postgresql":
+        users = any_(bindparam("user_ids", type_=postgresql.ARRAY(Integer)))
+    else:
+        users = bindparam("user_ids", expanding=True)
+    return _statements(users, bindparam("module_ids", expanding=True))
 
 
 def _item_row(acc: _Acc, shape: _Shape, row: Sequence[Any]) -> None:
@@ -318,9 +315,7 @@ def _collect(
         statements = _statements(user_filter, bindparam("module_ids", expanding=True))
     else:
         params["user_ids"] = list(user_filter)
-        statements = _BY_ID_LIST
-        if db.session.connection().dialect.name == "postgresql":
-            statements = _BY_ID_ARRAY
+        statements = _by_ids(db.session.connection().dialect.name)
     # Core execution: these are plain column rows, and the ORM's result
     # machinery was a large share of a page's time.
     connection = db.session.connection()
