@@ -211,9 +211,6 @@ def _overview_statement(users: Any) -> Select[Any]:
     ).group_by(r.user_id, r.module_id)
 
 
-_OVERVIEW_BY_ID_LIST = _overview_statement(bindparam("user_ids", expanding=True))
-
-
 def progress_overview(
     users: Select[Any] | Sequence[int], catalog: Catalog
 ) -> dict[tuple[int, str], ProgressOverview]:
@@ -238,7 +235,7 @@ def progress_overview(
         params["user_ids"] = list(dict.fromkeys(int(u) for u in users))
         if not params["user_ids"]:
             return {}
-        statement = _OVERVIEW_BY_ID_LIST
+        statement = _overview_statement(bindparam("user_ids", expanding=True))
     result = {}
     rows = db.session.connection().execute(statement, params)
     for user_id, module_id, done, post, *moments, certified in rows:
