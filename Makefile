@@ -103,7 +103,7 @@ REPEAT ?= 3
 BENCH_ONLY ?= pages-sqlite,pages-postgresql,dashboard
 ALSO ?=
 
-bench-compare: $(VENV)/.installed-bench
+bench-compare: install-test
 	@[ -n "$(OLD)" ] || { echo "usage: make bench-compare OLD=<commit> [REPEAT=3]"; exit 2; }
 	$(BIN)/python -m bench.compare --old $(OLD) --repeat $(REPEAT) --only $(BENCH_ONLY) \
 		$(foreach a,$(ALSO),--also $(a))
