@@ -9,7 +9,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 FLASK  := $(BIN)/flask --app kaptrain
 
-.PHONY: run dev test lint bench install install-test vnu clean-venv help
+.PHONY: run dev test lint bench bench-compare install install-test vnu clean-venv help
 
 help:
 	@echo "make run    install, migrate, seed demo accounts, serve at http://$(HOST):$(PORT)"
@@ -17,6 +17,8 @@ help:
 	@echo "make dev    the reloading development server"
 	@echo "make lint   ruff"
 	@echo "make bench  benchmarks; writes docs/benchmarks.md"
+	@echo "make bench-compare OLD=<commit> [REPEAT=3] [BENCH_ONLY=pages-sqlite,...] [ALSO='name=ref ...']"
+	@echo "           CPU per request of this tree against OLD, one run; see bench/analysis.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,7 +70,10 @@ vnu: $(VNU_JAR)
 # the `server` tests one at a time (they start gunicorns, and one restarts
 # PostgreSQL, so nothing may run beside them). It runs both phases and fails if
 # either fails. `make test PYTEST_ARGS="..."` runs exactly that one pytest command.
+# --dist worksteal: a worker that runs out of tests takes half of the other's
+# queue, so a few long tests (tests/test_xss.py) do not leave one worker idle.
 TEST_WORKERS ?= 2
+TEST_DIST ?= worksteal
 SERIAL_MARKS := browser or server
 
 test: install-test
@@ -76,7 +81,7 @@ test: install-test
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@status=0; \
 	echo "make test: phase 1 of 2, in parallel ($(TEST_WORKERS) workers): not $(SERIAL_MARKS)"; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not ($(SERIAL_MARKS))" || status=1; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "not ($(SERIAL_MARKS))" || status=1; \
 	echo "make test: phase 2 of 2, serially: $(SERIAL_MARKS)"; \
 	$(BIN)/python -m pytest -p no:xdist -m "$(SERIAL_MARKS)" || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see the phase summaries above)"; fi; \
@@ -90,6 +95,18 @@ lint: install-test
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
+
+# The same page, dashboard and CSV measures on OLD (checked out in a git
+# worktree under /tmp/kaptrain-bench-trees) and on this tree, interleaved in one
+# run; ALSO adds more commits (name=ref). Writes bench/results/compare.md.
+REPEAT ?= 3
+BENCH_ONLY ?= pages-sqlite,pages-postgresql,dashboard
+ALSO ?=
+
+bench-compare: install-test
+	@[ -n "$(OLD)" ] || { echo "usage: make bench-compare OLD=<commit> [REPEAT=3]"; exit 2; }
+	$(BIN)/python -m bench.compare --old $(OLD) --repeat $(REPEAT) --only $(BENCH_ONLY) \
+		$(foreach a,$(ALSO),--also $(a))
 
 clean-venv:
 	rm -rf $(VENV)

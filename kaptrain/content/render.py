@@ -24,10 +24,8 @@ from urllib.parse import unquote
 
 import markdown
 import nh3
-from markdown import util as md_util
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
-from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
 
 EXTENSIONS = ("tables", "footnotes", "attr_list", "sane_lists", "md_in_html")
@@ -120,30 +118,6 @@ _PLAIN = re.compile(r"^(?![-+*>#=]|\d+[.)])[^\n\t*_`\[\]<>&\\{}|~^=]*$")
 _UNUSED_INLINE = ("html", "automail", "image_reference", "short_image_ref")
 _CITE_KEY = re.compile(r"^@([a-z0-9]+(?:-[a-z0-9]+)*)$")
 _CITE_RE = r"\[(@[^\]]+)\]"
-# Text each inline pattern's regular expression cannot match without (any one
-# of these substrings), keyed by the exact expression: a pattern whose
-# expression is not listed here (another Markdown version, another extension)
-# is always tried. Most text nodes hold no backtick, backslash, "<", "&" or
-# line break, so most of the ~15 patterns need not scan them at all.
-_TRIGGERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("`",),  # backtick
-        r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)(`+)(.+?)(?<!`)\2(?!`))": ("`",),
-        r"\\(.)": ("\\",),  # escape
-        r"\[\^([^\]]*)\]": ("[^",),  # footnote
-        r"(?<!\!)\[": ("[",),  # reference, link, short_reference
-        r"\!\[": ("![",),  # image_link, image_reference, short_image_ref
-        r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>": ("<",),  # autolink
-        r"<((?:[Ff]|[Hh][Tt])[Tt][Pp][Ss]?://[^<>]*)>": ("<",),
-        r"<([^<> !]+@[^@<> ]+)>": ("<",),  # automail
-        r"  \n": ("  \n",),  # linebreak
-        r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)": ("&",),  # entity
-        r"\*|_": ("*", "_"),  # em_strong (Markdown >= 3.11)
-        r"\*": ("*",),  # em_strong (Markdown < 3.11)
-        r"_": ("_",),  # em_strong2 (Markdown < 3.11)
-        _CITE_RE: ("[@",),  # kaptrain-cite
-    }
-)
 
 
 def default_media_url(module_id: str, path: str) -> str:
@@ -235,54 +209,6 @@ class _CitePattern(InlineProcessor):
         return group, m.start(0), m.end(0)
 
 
-class _InlineTreeprocessor(InlineTreeprocessor):
-    """Python-Markdown's inline pass, skipping the patterns that cannot match.
-
-    The stock pass tries every inline pattern, in priority order, on every text
-    node (and again on the text inside each match), looking patterns up in the
-    registry each time. This one looks them up once per document and skips a
-    pattern when the text lacks every substring its expression requires (see
-    ``_TRIGGERS``) at the moment it would search: its expression cannot match
-    that text, so skipping it is exactly the stock "no match" step (next
-    pattern, from the start of the text) and the output is the same.
-    """
-
-    def run(self, tree: etree.Element, ancestors: list[str] | None = None):  # type: ignore[override]
-        self._patterns = [
-            (pattern, _TRIGGERS.get(pattern.compiled_re.pattern))
-            if isinstance(pattern, InlineProcessor)
-            else (pattern, None)
-            for pattern in self.inlinePatterns
-        ]
-        return super().run(tree, ancestors)
-
-    def _InlineProcessor__handleInline(  # noqa: N802 - overrides the private method
-        self,
-        data: str,
-        patternIndex: int = 0,  # noqa: N803 - same signature
-    ) -> str:
-        if isinstance(data, md_util.AtomicString):
-            return data
-        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
-        patterns = self._patterns
-        count = len(patterns)
-        start = 0
-        while patternIndex < count:
-            pattern, triggers = patterns[patternIndex]
-            if triggers is not None:
-                for trigger in triggers:
-                    if trigger in data:
-                        break
-                else:
-                    patternIndex += 1
-                    start = 0
-                    continue
-            data, matched, start = apply(pattern, data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
-        return data
-
-
 class _LinkRewriter(Treeprocessor):
     def __init__(
         self, md: markdown.Markdown, context: Callable[[], Context], links: Links
@@ -329,9 +255,6 @@ class _Platform(Extension):
         md.treeprocessors.register(
             _LinkRewriter(md, self.context, self.links), "kaptrain-links", 15
         )
-        inline = md.treeprocessors["inline"]
-        if type(inline) is InlineTreeprocessor:
-            md.treeprocessors.register(_InlineTreeprocessor(md), "inline", 20)
 
 
 class Renderer:

@@ -24,9 +24,9 @@ on the Flask app (one per worker process), holds at most ``MAX_USERS`` users
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from cachetools import LRUCache
 from flask import Flask, current_app, g
 from sqlalchemy import update
 
@@ -66,8 +66,8 @@ class ProgressCache:
 
     def __init__(self, max_users: int = MAX_USERS) -> None:
         self.max_users = max_users
-        self._entries: OrderedDict[int, tuple[tuple[Any, ...], Progress]] = (
-            OrderedDict()
+        self._entries: LRUCache[int, tuple[tuple[Any, ...], Progress]] = LRUCache(
+            maxsize=max_users
         )
         self._lock = threading.Lock()
         self.hits = 0
@@ -80,16 +80,12 @@ class ProgressCache:
         with self._lock:
             entry = self._entries.get(user.id)
             if entry is not None and entry[0] == key:
-                self._entries.move_to_end(user.id)
                 self.hits += 1
                 return entry[1]
             self.misses += 1
         progress = progress_for([user.id], catalog)
         with self._lock:
-            self._entries[user.id] = (key, progress)
-            self._entries.move_to_end(user.id)
-            while len(self._entries) > self.max_users:
-                self._entries.popitem(last=False)
+            self._entries[user.id] = (key, progress)  # the least recent one goes
         return progress
 
     def clear(self) -> None:

@@ -11,13 +11,11 @@ which queues for the write lock up front; a read-only request opens a plain
 ``BEGIN``. A read-only request that must write once (an audit entry) calls
 :func:`begin_write` first.
 
-On PostgreSQL the same intent saves round trips. A read-only request runs its
-statements in autocommit: under READ COMMITTED each statement takes its own
-snapshot inside a transaction anyway, so the ``BEGIN`` and ``ROLLBACK`` a read
-would otherwise send buy nothing but two round trips. Requests that may write,
-CLI commands and anything after :func:`begin_write` keep real transactions.
-Pooled connections are checked for life on checkout without a round trip (see
-:func:`_server_closed`), where ``pool_pre_ping`` would send a query each time.
+On PostgreSQL every request runs in an ordinary transaction. Pooled
+connections are checked for life on checkout without a round trip (see
+:func:`_server_closed`), where ``pool_pre_ping`` would send a query each time:
+kept because it measured (bench/analysis.md, "Issue 14: cleverness earns its
+place": trainee pages 4-7% less CPU than with the pre-ping).
 """
 
 from __future__ import annotations
@@ -109,43 +107,12 @@ def _server_closed(dbapi_connection: Any) -> bool:
     return bool(readable)
 
 
-def _plain_select(statement: str) -> bool:
-    head = statement.lstrip()[:6].upper()
-    return head == "SELECT" and "FOR UPDATE" not in statement.upper()
-
-
 def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def check_alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         if _server_closed(dbapi_connection):
             # The pool discards this connection and checks out (or opens) another.
             raise exc.DisconnectionError("PostgreSQL closed this pooled connection")
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
-        # Nothing has been sent yet: psycopg opens its transaction lazily, at
-        # the first statement, so autocommit can still be chosen here.
-        if not _write_intent.get():
-            connection.connection.driver_connection.autocommit = True
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def write_opens_a_transaction(
-        connection: Any, _cursor: Any, statement: str, *_rest: Any
-    ) -> None:
-        # A read-only request that writes without begin_write() still gets a
-        # transaction from its first write on (so a later failure rolls the
-        # write back); only plain SELECTs run in autocommit.
-        driver = connection.connection.driver_connection
-        if driver.autocommit and not _plain_select(statement):
-            driver.autocommit = False
-
-    @event.listens_for(engine, "checkin")
-    def on_checkin(dbapi_connection: Any, _record: Any) -> None:
-        # Back in the pool: the next request may write. Setting it on an idle
-        # connection is client-side only (no socket poll needed here: checkout
-        # polls); one the driver knows is closed is discarded anyway.
-        if dbapi_connection is not None and not dbapi_connection.closed:
-            dbapi_connection.autocommit = False
 
 
 class IdConverter(IntegerConverter):

@@ -9,11 +9,14 @@ a new PostgreSQL database created beside it and dropped afterwards.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -113,6 +116,47 @@ class LiveServer:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
 
+#: Migrated (and seeded) SQLite databases made once per test process, by what
+#: made them: each later server on SQLite starts from a copy of the file instead
+#: of running ``flask db upgrade`` and ``flask demo`` (two Python processes).
+_TEMPLATES: dict[tuple[str, ...], Path] = {}
+
+
+def _template_key(env: dict[str, str], demo: bool) -> tuple[str, ...]:
+    return (
+        str(demo),
+        env["KAPTRAIN_PASSWORD_METHOD"],
+        env["KAPTRAIN_DEMO_PASSWORD"],
+        env["KAPTRAIN_DEMO_TOTP_SECRET"],
+    )
+
+
+def _prepare_sqlite(server: LiveServer, demo: bool) -> None:
+    """Migrate and seed ``server``'s SQLite file, from a copy when one was made."""
+    key = _template_key(server.env, demo)
+    target = Path(make_url(server.database_url).database or "")
+    template = _TEMPLATES.get(key)
+    if template is None:
+        server.flask("db", "upgrade")
+        if demo:
+            server.flask("demo")
+        folder = Path(tempfile.mkdtemp(prefix="kaptrain-live-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = folder / "live.db"
+        _copy_sqlite(target, template)
+        _TEMPLATES[key] = template
+    else:
+        _copy_sqlite(template, target)
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a closed SQLite database with its write-ahead log, if one is left."""
+    shutil.copyfile(source, target)
+    wal = source.with_name(source.name + "-wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + "-wal"))
+
+
 def _fresh_database(base_dir: Path) -> tuple[str, str | None]:
     """(url, pg database name to drop afterwards or None)."""
     pg = os.environ.get("KAPTRAIN_TEST_DATABASE_URL")
@@ -188,9 +232,12 @@ def start_live_server(
         log_path=base_dir / "gunicorn.log",
     )
     try:
-        server.flask("db", "upgrade")
-        if demo:
-            server.flask("demo")
+        if pg_name is None:
+            _prepare_sqlite(server, demo)
+        else:
+            server.flask("db", "upgrade")
+            if demo:
+                server.flask("demo")
         log = open(server.log_path, "wb")  # noqa: SIM115 - closed below
         server.process = subprocess.Popen(
             [

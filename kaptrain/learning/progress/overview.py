@@ -73,6 +73,9 @@ def _overview_statement(users: Any) -> Select[Any]:
     ).group_by(r.user_id, r.module_id)
 
 
+#: Built once, not per request: building this statement costs the dashboard at
+#: 1,000 trainees about 5 ms of CPU, 8% (bench/analysis.md, "Issue 14:
+#: cleverness earns its place").
 _OVERVIEW_BY_ID_LIST = _overview_statement(bindparam("user_ids", expanding=True))
 
 

@@ -43,19 +43,17 @@ def statements(users: Any, modules: Any) -> dict[str, Select[Any]]:
     return {source.name: source.statement(filter_, modules) for source in SOURCES}
 
 
-#: Built once: a list of ids binds as an expanding parameter, so the statements
-#: (and their cache keys) are reused by every request instead of being
-#: constructed and hashed again for each query.
-_BY_ID_LIST = statements(
-    bindparam("user_ids", expanding=True), bindparam("module_ids", expanding=True)
-)
-#: The same on PostgreSQL, with the ids bound as one array (``= ANY(...)``): an
-#: expanding list of a thousand ids made a thousand placeholders, a statement text
-#: psycopg parsed again on every call (a fifth of a progress CSV's time).
-_BY_ID_ARRAY = statements(
-    any_(bindparam("user_ids", type_=postgresql.ARRAY(Integer))),
-    bindparam("module_ids", expanding=True),
-)
+def _by_ids(dialect: str) -> dict[str, Select[Any]]:
+    """The record queries for a list of user ids. On PostgreSQL the ids bind as
+    one array (``= ANY(...)``): an expanding list of a thousand ids made a
+    thousand placeholders, a statement text psycopg parsed again on every call
+    (a fifth of a progress CSV's time). Built per call: keeping them as module
+    globals saved nothing measurable (bench/analysis.md)."""
+    if dialect == "postgresql":
+        users: Any = any_(bindparam("user_ids", type_=postgresql.ARRAY(Integer)))
+    else:
+        users = bindparam("user_ids", expanding=True)
+    return statements(users, bindparam("module_ids", expanding=True))
 
 
 def _collect(
@@ -68,9 +66,7 @@ def _collect(
         chosen = statements(user_filter, bindparam("module_ids", expanding=True))
     else:
         params["user_ids"] = list(user_filter)
-        chosen = _BY_ID_LIST
-        if db.session.connection().dialect.name == "postgresql":
-            chosen = _BY_ID_ARRAY
+        chosen = _by_ids(db.session.connection().dialect.name)
     # Core execution: these are plain column rows, and the ORM's result
     # machinery was a large share of a page's time.
     connection = db.session.connection()
@@ -80,24 +76,12 @@ def _collect(
     return facts
 
 
-#: Shared by every entry without such items, and the records of a user who has
-#: none (never mutated): a cohort's progress keeps tens of thousands of entries
-#: alive at once, and each object less is less for the garbage collector to
-#: traverse (on a 5,000-trainee CSV, its full passes were a tenth of the time).
-_NO_ITEMS: frozenset[str] = frozenset()
-_NO_RECORDS = Facts()
-
-
-def _items(ids: set[str]) -> frozenset[str]:
-    return frozenset(ids) if ids else _NO_ITEMS
-
-
 def build(
     user_id: int, module: Module, shape: Shape, facts: Facts | None
 ) -> ModuleProgress:
     """One trainee's :class:`ModuleProgress` on ``module`` from the facts read
     (None: no records), the status decided by :func:`.rules.module_status`."""
-    acc = facts or _NO_RECORDS
+    acc = facts or Facts()
     lessons, vignettes = shape.lessons, shape.vignettes
     return ModuleProgress(
         user_id=user_id,
@@ -107,7 +91,7 @@ def build(
         lessons_total=len(lessons),
         vignettes_done=sum(1 for i in vignettes if i in acc.done),
         vignettes_total=len(vignettes),
-        done_item_ids=_items(acc.done),
+        done_item_ids=frozenset(acc.done),
         pretest_score=acc.pre_score,
         pretest_skipped=acc.pre_skipped,
         best_post_score=acc.best_post,

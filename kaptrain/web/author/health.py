@@ -9,12 +9,12 @@ renders nothing.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from cachetools import LRUCache
 from flask import current_app
 
 from kaptrain.content import (
@@ -155,7 +155,9 @@ class _PreviewCache:
     """Previews by folder, valid while the folder's fingerprint is unchanged."""
 
     def __init__(self) -> None:
-        self.entries: OrderedDict[Path, tuple[tuple[str, str], Preview]] = OrderedDict()
+        self.entries: LRUCache[Path, tuple[tuple[str, str], Preview]] = LRUCache(
+            maxsize=PREVIEW_CACHE_SIZE
+        )
         self.lock = threading.Lock()
         self.builds = 0
 
@@ -183,7 +185,6 @@ def cached_preview(state: ContentState, folder: Path) -> Preview:
     with cache.lock:
         entry = cache.entries.get(folder)
         if entry is not None and entry[0] == key:
-            cache.entries.move_to_end(folder)
             return entry[1]
     display = _display(folder, state.modules_dir)
     site = [
@@ -196,8 +197,5 @@ def cached_preview(state: ContentState, folder: Path) -> Preview:
     )
     with cache.lock:
         cache.builds += 1
-        cache.entries[folder] = (key, preview)
-        cache.entries.move_to_end(folder)
-        while len(cache.entries) > PREVIEW_CACHE_SIZE:
-            cache.entries.popitem(last=False)
+        cache.entries[folder] = (key, preview)  # the least recent one goes
     return preview

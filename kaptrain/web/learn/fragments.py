@@ -12,9 +12,9 @@ a content reload simply stops using the old entries.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from cachetools import LRUCache
 from flask import Flask, current_app, request
 from markupsafe import Markup
 
@@ -25,8 +25,10 @@ MAX_BYTES = 8 * 1024 * 1024
 class FragmentCache:
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, Markup] = OrderedDict()
-        self._bytes = 0
+        # Sized by the length of each HTML string: least recently used go first.
+        self._entries: LRUCache[Hashable, Markup] = LRUCache(
+            maxsize=max_bytes, getsizeof=len
+        )
         self._lock = threading.Lock()
         self.renders = 0
 
@@ -34,17 +36,12 @@ class FragmentCache:
         with self._lock:
             html = self._entries.get(key)
             if html is not None:
-                self._entries.move_to_end(key)
                 return html
         html = Markup(render())  # noqa: S704 - rendered by an autoescaping template
         with self._lock:
             self.renders += 1
-            if key not in self._entries:
+            if len(html) <= self.max_bytes:  # a larger one is served, not kept
                 self._entries[key] = html
-                self._bytes += len(html)
-            while self._bytes > self.max_bytes and len(self._entries) > 1:
-                _old, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped)
         return html
 
     def __len__(self) -> int:
