@@ -122,12 +122,21 @@ class LiveServer:
 _TEMPLATES: dict[tuple[str, ...], Path] = {}
 
 
+#: Settings that name this server's own files, not what its database holds.
+_OWN_PATHS = {
+    "KAPTRAIN_DATABASE_URL",
+    "KAPTRAIN_INSTANCE_DIR",
+    "KAPTRAIN_TEST_DATABASE_URL",
+}
+
+
 def _template_key(env: dict[str, str], demo: bool) -> tuple[str, ...]:
-    return (
-        str(demo),
-        env["KAPTRAIN_PASSWORD_METHOD"],
-        env["KAPTRAIN_DEMO_PASSWORD"],
-        env["KAPTRAIN_DEMO_TOTP_SECRET"],
+    """Every setting that can change what ``db upgrade`` and ``demo`` write (the
+    content source decides whether the demo publishes modules/, for example)."""
+    return (str(demo),) + tuple(
+        f"{name}={value}"
+        for name, value in sorted(env.items())
+        if name.startswith("KAPTRAIN_") and name not in _OWN_PATHS
     )
 
 
@@ -144,9 +153,20 @@ def _prepare_sqlite(server: LiveServer, demo: bool) -> None:
         atexit.register(shutil.rmtree, folder, True)
         template = folder / "live.db"
         _copy_sqlite(target, template)
+        _copy_signing_key(server.instance_dir, folder)
         _TEMPLATES[key] = template
     else:
         _copy_sqlite(template, target)
+        _copy_signing_key(template.parent, server.instance_dir)
+
+
+def _copy_signing_key(source_dir: Path, target_dir: Path) -> None:
+    """The demo's credential signing key lives beside the database, in the
+    instance folder (never in the database): a copied database needs it too."""
+    key = source_dir / "signing_key.pem"
+    if key.exists():
+        target_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(key, target_dir / "signing_key.pem")
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:

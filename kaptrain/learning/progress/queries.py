@@ -104,7 +104,7 @@ def build(
         ce_hours_earned=acc.cert_hours if acc.cert_hours is not None else Decimal(0),
         last_activity=acc.last,
         first_activity=acc.first,
-        started_item_ids=_items(acc.started - acc.done),
+        started_item_ids=frozenset(acc.started - acc.done),
     )
 
 
