@@ -219,8 +219,10 @@ def start_live_server(
     host): it is neither created nor dropped here."""
     base_dir.mkdir(parents=True, exist_ok=True)
     pg_name = None
+    own_sqlite = False  # a fresh SQLite file of this server's own
     if database_url is None:
         database_url, pg_name = _fresh_database(base_dir)
+        own_sqlite = pg_name is None
     port = free_port()
     env = {
         key: value
@@ -252,7 +254,7 @@ def start_live_server(
         log_path=base_dir / "gunicorn.log",
     )
     try:
-        if pg_name is None:
+        if own_sqlite:
             _prepare_sqlite(server, demo)
         else:
             server.flask("db", "upgrade")
