@@ -25,6 +25,7 @@ from kaptrain.models import (
     Cohort,
     CohortMember,
     EvaluationResponse,
+    ItemOpen,
     ItemProgress,
     JournalComment,
     JournalEntry,
@@ -35,6 +36,7 @@ from kaptrain.models import (
     User,
     VignetteRun,
     VignetteStep,
+    XapiStatement,
     cohort_supervisors,
     utcnow,
 )
@@ -134,6 +136,19 @@ def populate(app: Flask, make_user: Any, make_cohort: Any) -> dict[str, int]:
             VignetteStep(seq=1, node_id="arrival", choice_key="a", target="agenda")
         ]
         db.session.add_all([attempt, run])
+        db.session.add_all(
+            [
+                ItemOpen(user_id=me.id, module_id="m", item_id="lesson-1"),
+                XapiStatement(
+                    id="00000000-0000-5000-8000-000000000001",
+                    kind="lesson_completed",
+                    user_id=me.id,
+                    statement={
+                        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}
+                    },
+                ),
+            ]
+        )
         db.session.flush()
         private = JournalEntry(
             user_id=me.id, body="A private thought", shared=False, prompt="Notice"
@@ -194,12 +209,14 @@ EXPECTED_SECTIONS = (
     "cohort_memberships",
     "supervised_cohorts",
     "item_progress",
+    "item_opens",
     "quiz_attempts",
     "vignette_runs",
     "journal_entries",
     "journal_comments_written",
     "evaluations",
     "certificates",
+    "xapi_statements",
     "login_sessions",
     "password_reset_links",
     "audit_events",

@@ -24,6 +24,7 @@ from kaptrain.models import (
     CohortInvitation,
     CohortMember,
     EvaluationResponse,
+    ItemOpen,
     ItemProgress,
     JournalComment,
     JournalEntry,
@@ -35,6 +36,7 @@ from kaptrain.models import (
     TotpCredential,
     User,
     VignetteRun,
+    XapiStatement,
     cohort_supervisors,
     utcnow,
 )
@@ -88,11 +90,15 @@ def export_user_data(user_id: int) -> dict[str, Any]:
         "roles": sorted(user.roles),
         **_cohorts(user_id),
         "item_progress": _owned(ItemProgress, user_id, ItemProgress.started_at),
+        # When each item (or case step) was first served: time on task.
+        "item_opens": _owned(ItemOpen, user_id, ItemOpen.opened_at),
         **_learning_records(user_id),
         "evaluations": _owned(
             EvaluationResponse, user_id, EvaluationResponse.submitted_at
         ),
         "certificates": _owned(Certificate, user_id, Certificate.issued_at),
+        # The xAPI statements queued about the person (kaptrain.xapi).
+        "xapi_statements": _owned(XapiStatement, user_id, XapiStatement.created_at),
         "login_sessions": [
             _row(row, exclude={"token", "user_id"})
             for row in _all(
