@@ -141,6 +141,16 @@ class Auditor:
         """axe in light and dark, reflow at 320 px, screenshots if asked for."""
         self.pages.append(name)
         started = time.monotonic()
+        # A click that navigates returns before the new page's "load" event: on
+        # a busy machine axe could run while the stylesheet is still loading
+        # and measure unstyled links. Wait for it, and say so if a sheet failed.
+        page.wait_for_load_state("load")
+        unstyled = page.evaluate(
+            "() => [...document.querySelectorAll('link[rel=stylesheet]')]"
+            ".filter(link => !link.sheet).map(link => link.href)"
+        )
+        if unstyled:
+            self.problems.append(f"--- {name}: stylesheet not loaded: {unstyled}")
         self.html.add(page, name)
         for scheme, only in (("light", TAGS), ("dark", COLOUR_RULES)):
             page.emulate_media(color_scheme=scheme)
