@@ -256,3 +256,12 @@ def test_quiz_preview_shows_each_questions_level_and_objectives(author) -> None:
         page
     )
     assert "Wait between attempts 10 minutes" in page
+
+
+def test_preview_item_links_to_the_items_before_and_after(author) -> None:
+    page = author.get("/author/preview/complete-module/post-test").get_data(
+        as_text=True
+    )
+    nav = page.split('class="prev-next">', 1)[1].split("</nav>", 1)[0]
+    assert "Previous" in nav
+    assert "/author/preview/complete-module/" in nav

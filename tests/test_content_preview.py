@@ -131,3 +131,11 @@ def test_preview_output_is_sanitized(tmp_path: Path) -> None:
     assert "<script" not in html
     assert "javascript:" not in html
     assert {"B4", "L5"} <= {p.code for p in preview.item("microaggressions").problems}
+
+
+def test_neighbours_are_the_items_before_and_after() -> None:
+    preview = preview_module(COMPLETE, display="content/complete-module")
+    first, second, last = preview.items[0], preview.items[1], preview.items[-1]
+    assert preview.neighbours(first) == (None, second)
+    assert preview.neighbours(second) == (first, preview.items[2])
+    assert preview.neighbours(last) == (preview.items[-2], None)

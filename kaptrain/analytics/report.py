@@ -92,3 +92,16 @@ def build_report(
         questions=questions,
         notice=" ".join(notices),
     )
+
+
+def report_for_args(
+    module: Module, users: Select[Any] | None, args: Mapping[str, str]
+) -> AnalysisReport:
+    """:func:`build_report` for the version and attempts a page's query string
+    chose (``version`` and ``attempts``; first attempts when absent)."""
+    return build_report(
+        module,
+        users=users,
+        version_key=args.get("version", ""),
+        attempts=args.get("attempts", FIRST),
+    )

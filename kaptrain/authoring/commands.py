@@ -18,6 +18,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from kaptrain.authoring import revisions, transfer
+from kaptrain.cli.content_commands import missing_folder
 from kaptrain.extensions import db
 
 
@@ -72,13 +73,7 @@ def content_import(directory: Path | None, force: bool, message: str) -> None:
     """
     target = directory or Path(current_app.config["MODULES_DIR"])
     if not target.is_dir():
-        source = "" if directory else " (KAPTRAIN_MODULES_DIR)"
-        click.echo(
-            f"{target}{source}: no such folder. Pass the folder that holds the "
-            "modules, for example: flask --app kaptrain content import modules",
-            err=True,
-        )
-        sys.exit(2)
+        missing_folder(target, directory, "import")
     report = transfer.import_folder(target, force=force, message=message)
     for problem in report.problems:
         if problem.is_error:

@@ -23,6 +23,7 @@ from kaptrain.authoring.drafts import StudioError, draft_files
 from kaptrain.authoring.revisions import (
     Published,
     PublishError,
+    changed_files,
     publish_revision,
     version_key,
 )
@@ -99,13 +100,7 @@ def changes(
 ) -> list[FileChange]:
     """Every file that differs between ``old`` and ``new``, side by side."""
     found = []
-    for path in sorted(set(old) | set(new)):
-        before, after = old.get(path), new.get(path)
-        if before == after:
-            continue
-        status = (
-            "added" if before is None else "removed" if after is None else "changed"
-        )
+    for path, status, before, after in changed_files(old, new):
         a = as_text(before) if before is not None else ""
         b = as_text(after) if after is not None else ""
         if a is None or b is None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from kaptrain.authoring import store
@@ -318,11 +318,12 @@ def _text(data: bytes | None) -> list[str] | None:
         return None
 
 
-def diff_files(
-    old: Mapping[str, bytes], new: Mapping[str, bytes], context: int = 3
-) -> list[FileDiff]:
-    """The files that differ between ``old`` and ``new``, in path order."""
-    diffs = []
+def changed_files(
+    old: Mapping[str, bytes], new: Mapping[str, bytes]
+) -> Iterator[tuple[str, str, bytes | None, bytes | None]]:
+    """Each path whose bytes differ between ``old`` and ``new``, in path order:
+    ``(path, status, before, after)``, status ``added``, ``removed`` or
+    ``changed`` and a missing side ``None``."""
     for path in sorted(set(old) | set(new)):
         before, after = old.get(path), new.get(path)
         if before == after:
@@ -330,6 +331,15 @@ def diff_files(
         status = (
             "added" if before is None else "removed" if after is None else "changed"
         )
+        yield path, status, before, after
+
+
+def diff_files(
+    old: Mapping[str, bytes], new: Mapping[str, bytes], context: int = 3
+) -> list[FileDiff]:
+    """The files that differ between ``old`` and ``new``, in path order."""
+    diffs = []
+    for path, status, before, after in changed_files(old, new):
         a, b = _text(before), _text(after)
         if a is None or b is None:
             diffs.append(FileDiff(path, status, True, ()))

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -14,6 +15,18 @@ from flask.cli import AppGroup
 content_cli = AppGroup(
     "content", help="Check, reload, import, export and roll back course content."
 )
+
+
+def missing_folder(target: Path, directory: Path | None, command: str) -> NoReturn:
+    """Say that the modules folder ``target`` of ``content <command>`` does not
+    exist, and exit 2."""
+    source = "" if directory else " (KAPTRAIN_MODULES_DIR)"
+    click.echo(
+        f"{target}{source}: no such folder. Pass the folder that holds the "
+        f"modules, for example: flask --app kaptrain content {command} modules",
+        err=True,
+    )
+    sys.exit(2)
 
 
 @content_cli.command("check")
@@ -36,13 +49,7 @@ def content_check(directory: Path | None, strict: bool, fmt: str) -> None:
 
     target = directory or Path(current_app.config["MODULES_DIR"])
     if not target.is_dir() and fmt == "text":
-        source = "" if directory else " (KAPTRAIN_MODULES_DIR)"
-        click.echo(
-            f"{target}{source}: no such folder. Pass the folder that holds the "
-            "modules, for example: flask --app kaptrain content check modules",
-            err=True,
-        )
-        sys.exit(2)
+        missing_folder(target, directory, "check")
     sys.exit(run_check(target, strict=strict, fmt=fmt, out=sys.stdout))  # type: ignore[arg-type]
 
 

@@ -81,6 +81,15 @@ class Preview:
             (i for i in self.items if i.file == key), None
         )
 
+    def neighbours(
+        self, entry: PreviewItem
+    ) -> tuple[PreviewItem | None, PreviewItem | None]:
+        """The items before and after ``entry`` on the path (None at either end)."""
+        index = self.items.index(entry)
+        before = self.items[index - 1] if index else None
+        after = self.items[index + 1] if index + 1 < len(self.items) else None
+        return before, after
+
 
 def _slug(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower())) or "item"

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from kaptrain.content import Catalog, Lesson, Module
 from kaptrain.extensions import db
+from kaptrain.kinds.records import record_stamp
 from kaptrain.learning.progress import DONE
 from kaptrain.learning.unit_of_work import learner_write
 from kaptrain.models import ItemOpen, ItemProgress, User, utcnow
@@ -26,14 +27,6 @@ from kaptrain.platform.database import insert_ignore
 #: Lessons the demo trainee has completed (fewer if the module has fewer: one
 #: lesson is always left open, so the module stays in progress).
 DONE_LESSONS = 2
-
-
-def _stamp(module: Module) -> dict[str, str]:
-    return {
-        "module_id": module.id,
-        "module_version": module.version,
-        "content_hash": module.content_hash,
-    }
 
 
 def _open(user: User, module: Module, lesson: Lesson, at: dt.datetime) -> None:
@@ -79,7 +72,7 @@ def start_demo_module(user: User, catalog: Catalog) -> Module | None:
                     "status": DONE,
                     "started_at": opened,
                     "completed_at": done,
-                    **_stamp(module),
+                    **record_stamp(module),
                 },
             )
     reading = module.lessons[finished]

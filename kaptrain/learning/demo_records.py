@@ -15,6 +15,7 @@ from typing import Any
 
 from kaptrain.content import Module
 from kaptrain.extensions import db
+from kaptrain.kinds.records import record_stamp
 from kaptrain.learning.certificates import certificate_for
 from kaptrain.learning.course import current_catalog
 from kaptrain.learning.unit_of_work import learner_write
@@ -31,18 +32,14 @@ from kaptrain.models import (
 )
 
 
-def _stamp(module: Module) -> dict[str, Any]:
-    return {
-        "module_id": module.id,
-        "module_version": module.version,
-        "content_hash": module.content_hash,
-    }
-
-
 def _vignette_run(user: User, module: Module, item: Any, at: dt.datetime) -> Any:
     """A finished run along the best-rated choices from the start to an ending."""
     run = VignetteRun(
-        user_id=user.id, vignette_id=item.id, number=1, started_at=at, **_stamp(module)
+        user_id=user.id,
+        vignette_id=item.id,
+        number=1,
+        started_at=at,
+        **record_stamp(module),
     )
     node, seq, steps = item.nodes[item.start], 0, []
     minute = dt.timedelta(minutes=max(1, item.estimated_minutes // 4))
@@ -93,7 +90,7 @@ def _passed_post_test(user: User, module: Module, at: dt.datetime) -> QuizAttemp
         item_count=len(quiz.questions),
         score=100.0,
         passed=True,
-        **_stamp(module),
+        **record_stamp(module),
     )
     attempt.responses = [
         QuizResponse(
@@ -116,7 +113,7 @@ def _record(user: User, module: Module, item: Any, at: dt.datetime) -> Any:
             status="done",
             started_at=at,
             completed_at=at + dt.timedelta(minutes=item.estimated_minutes + 3),
-            **_stamp(module),
+            **record_stamp(module),
         )
     if item.kind == "vignette":
         return _vignette_run(user, module, item, at)
@@ -128,7 +125,7 @@ def _record(user: User, module: Module, item: Any, at: dt.datetime) -> Any:
         ratings={key: 4 for key, _label in item.ratings},
         comments={},
         submitted_at=at + dt.timedelta(minutes=item.estimated_minutes),
-        **_stamp(module),
+        **record_stamp(module),
     )
 
 

@@ -87,9 +87,10 @@ def test_certificate_credential_verify_tamper_and_revoke(
         public.get_by_role("heading", name="This credential was tampered with")
     ).to_be_visible()
     expect(public.locator("#result li")).to_have_text(["the CE hours"])
-    assert '"creditsEarned": 40' in public.get_by_label(
-        "Paste the credential (JSON)"
-    ).input_value()
+    assert (
+        '"creditsEarned": 40'
+        in public.get_by_label("Paste the credential (JSON)").input_value()
+    )
     audit.check(public, "verify a credential (tampered)", shot=True)
     public.get_by_label("Paste the credential (JSON)").fill("certainly not json")
     public.get_by_role("button", name="Check the credential").click()

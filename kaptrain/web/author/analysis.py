@@ -11,7 +11,7 @@ from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from kaptrain.analytics.queries import all_quiz_versions
-from kaptrain.analytics.report import ATTEMPT_CHOICES, build_report
+from kaptrain.analytics.report import ATTEMPT_CHOICES, report_for_args
 from kaptrain.learning.course import current_catalog
 from kaptrain.models import AUTHOR
 from kaptrain.people.access import roles_required
@@ -37,12 +37,7 @@ def item_analysis_module(module_id: str) -> ResponseReturnValue:
     module = current_catalog().get(module_id)
     if module is None:
         abort(404)
-    report = build_report(
-        module,
-        users=None,
-        version_key=request.args.get("version", ""),
-        attempts=request.args.get("attempts", "first"),
-    )
+    report = report_for_args(module, None, request.args)
     return render_template(
         "author/analysis.html", report=report, attempt_choices=ATTEMPT_CHOICES
     )

@@ -90,28 +90,34 @@ def _display(folder: Path, modules_dir: Path) -> str:
     return folder.resolve().relative_to(modules_dir.resolve().parent).as_posix()
 
 
-def _split(problems: Sequence[Problem]) -> tuple[tuple[Problem, ...], ...]:
-    return (
-        tuple(p for p in problems if p.is_error),
-        tuple(p for p in problems if not p.is_error),
+def _row(
+    name: str,
+    module_id: str | None,
+    shown: Module | Preview,
+    served: bool,
+    problems: Sequence[Problem],
+    tally: Counts,
+) -> ModuleHealth:
+    """One health row: title, version and figures from ``shown`` (the served
+    module, or the preview of a folder left out), problems split by severity."""
+    return ModuleHealth(
+        name=name,
+        id=module_id,
+        title=shown.title,
+        version=shown.version,
+        served=served,
+        errors=tuple(p for p in problems if p.is_error),
+        warnings=tuple(p for p in problems if not p.is_error),
+        counts=tally,
+        figures=shown.figures,
     )
 
 
 def _served(module: Module, catalog: Catalog, modules_dir: Path) -> ModuleHealth:
     prefix = _display(module.path, modules_dir) + "/"
     mine = [p for p in catalog.problems if p.path.startswith(prefix)]
-    errors, warnings = _split(mine)
-    return ModuleHealth(
-        name=module.path.name,
-        id=module.id,
-        title=module.title,
-        version=module.version,
-        served=True,
-        errors=errors,
-        warnings=warnings,
-        counts=counts(module.items, module.ce_hours),
-        figures=module.figures,
-    )
+    tally = counts(module.items, module.ce_hours)
+    return _row(module.path.name, module.id, module, True, mine, tally)
 
 
 def health_rows(state: ContentState) -> list[ModuleHealth]:
@@ -121,19 +127,9 @@ def health_rows(state: ContentState) -> list[ModuleHealth]:
     for broken in catalog.broken:
         preview = cached_preview(state, broken.path)
         listed = [i.item for i in preview.items if i.listed and i.item is not None]
-        errors, warnings = _split(broken.problems)
+        tally = counts(listed, preview.meta.get("ce_hours"))
         rows.append(
-            ModuleHealth(
-                name=broken.name,
-                id=broken.id,
-                title=preview.title,
-                version=preview.version,
-                served=False,
-                errors=errors,
-                warnings=warnings,
-                counts=counts(listed, preview.meta.get("ce_hours")),
-                figures=preview.figures,
-            )
+            _row(broken.name, broken.id, preview, False, broken.problems, tally)
         )
     return rows
 

@@ -49,15 +49,12 @@ def preview(name: str, item_id: str | None) -> ResponseReturnValue:
     entry = module.item(item_id)
     if entry is None:
         abort(404)
-    index = module.items.index(entry)
     return render_template(
         "author/preview_item.html",
         preview=module,
         entry=entry,
         name=name,
         note=PREVIEW_NOTE,
-        prev_entry=module.items[index - 1] if index else None,
-        next_entry=module.items[index + 1] if index + 1 < len(module.items) else None,
     )
 
 

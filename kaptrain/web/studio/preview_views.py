@@ -54,7 +54,6 @@ def preview_page(draft_id: int, item_id: str | None) -> ResponseReturnValue:
     entry = module.item(item_id)
     if entry is None:
         abort(404)
-    index = module.items.index(entry)
     item = entry.item
     node = None
     if item is not None and item.kind == "vignette":
@@ -69,8 +68,6 @@ def preview_page(draft_id: int, item_id: str | None) -> ResponseReturnValue:
         entry=entry,
         node=node,
         note=NOTE,
-        prev_entry=module.items[index - 1] if index else None,
-        next_entry=module.items[index + 1] if index + 1 < len(module.items) else None,
     )
 
 

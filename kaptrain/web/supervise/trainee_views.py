@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from kaptrain.analytics.report import ATTEMPT_CHOICES, build_report
+from kaptrain.analytics.report import ATTEMPT_CHOICES, report_for_args
 from kaptrain.content import Module
 from kaptrain.learning.course import current_catalog
 from kaptrain.learning.progress import progress_for
@@ -132,12 +132,7 @@ def analysis(module_id: str) -> ResponseReturnValue:
         users = member_ids(cohort)
     else:
         users = None if me.has_role(ADMIN) else supervised_user_ids(me)
-    report = build_report(
-        module,
-        users=users,
-        version_key=request.args.get("version", ""),
-        attempts=request.args.get("attempts", "first"),
-    )
+    report = report_for_args(module, users, request.args)
     return render_template(
         "supervise/analysis.html",
         report=report,
