@@ -4,10 +4,13 @@ return the captured lesson page with no work. Used only by ``bench/pages.py``.
 ``/__ceiling`` is a Flask view on the real application, so a request pays for
 gunicorn, Werkzeug, Flask's request context, the session cookie and every
 before/after-request hook (security headers included), but no query and no
-template. ``/__raw`` answers below Flask, a plain WSGI callable, to show what
-gunicorn alone costs. ``/__session`` sends the same bytes after the one thing
-every signed-in page must do: check the session in the database (the real
-user loader), which is the floor under any trainee page. The bytes come from
+template. Signed in, that includes the session check: the two-step sign-in
+gate (``people/mfa.gate``, a before-request hook) loads the signed-in session
+on every request. ``/__raw`` answers below Flask, a plain WSGI callable, to
+show what gunicorn alone costs. ``/__session`` sends the same bytes after the
+one thing every signed-in page must do: check the session in the database (the
+real user loader), which is the floor under any trainee page; with the gate in
+every request it costs the same as the ceiling. The bytes come from
 ``KAPTRAIN_BENCH_CEILING_FILE``, written by the benchmark after it fetched the
 real lesson page.
 """

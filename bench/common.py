@@ -140,6 +140,10 @@ def base_env(database_url: str, instance: Path, modules_dir: Path | None) -> dic
             "KAPTRAIN_DEMO_PASSWORD": PASSWORD,
             "KAPTRAIN_PASSWORD_METHOD": PASSWORD_METHOD,
             "KAPTRAIN_CONTENT_AUTO_RELOAD": "false",
+            # Benchmark trainees complete a lesson milliseconds after opening
+            # it; the time-on-task rule would refuse every completion. Off, a
+            # completion skips one indexed SELECT (learning/time_on_task.py).
+            "KAPTRAIN_MIN_TIME_SHARE": "0",
             "KAPTRAIN_MODULES_DIR": str(modules_dir or ROOT / "modules"),
             "PYTHONPATH": str(ROOT),
         }
@@ -192,9 +196,14 @@ class Server:
 
 
 def prepare_database(env: dict, demo: bool = True) -> None:
+    """Migrate, then publish the modules folder: ``flask demo`` imports it on
+    first run; without the demo, ``content import`` does (hosts serve the
+    published revisions, ``KAPTRAIN_CONTENT_SOURCE=database``)."""
     flask(env, "db", "upgrade")
     if demo:
         flask(env, "demo")
+    else:
+        flask(env, "content", "import")
 
 
 @contextmanager

@@ -71,7 +71,22 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             env = base_env(url, Path(tmp) / "instance", None)
             prepare_database(env, demo=False)
             app = _app(url, Path(tmp) / "instance")
-            return _measure(app, sizes)
+            try:
+                return _measure(app, sizes)
+            finally:
+                _close(app)
+
+
+def _close(app: Any) -> None:
+    """Stop the app's mail courier and close its connections before the
+    database is dropped (the courier would keep polling a missing database)."""
+    from kaptrain.extensions import db
+    from kaptrain.platform.mail import stop_delivery
+
+    stop_delivery(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _measure(app: Any, sizes: tuple[int, ...]) -> dict[str, Any]:

@@ -59,7 +59,10 @@ def _pages(r: dict[str, Any]) -> list[str]:
         ceiling, raw = res["ceiling"], res["raw"]
         out += [
             f"**{kind}**: ceiling `/__ceiling` {ceiling['rps']} req/s "
-            f"(same {res['lesson_bytes']} bytes through Flask, no work); "
+            f"(same {res['lesson_bytes']} bytes through Flask and every "
+            "before-request hook, no view work; the two-step sign-in gate "
+            "loads the signed-in session there, so the ceiling already pays "
+            "the session check); "
             f"`/__raw` below Flask {raw['rps']} req/s. Share = page ÷ ceiling, "
             f"median over {res.get('rounds', 1)} interleaved rounds.",
             "",
@@ -70,7 +73,8 @@ def _pages(r: dict[str, Any]) -> list[str]:
                 f"Signed-in floor `/__session`: {floor['rps']} req/s, "
                 f"{floor['share']:.0%} of the ceiling: the same bytes after the "
                 "session check every signed-in page makes (one query), with no "
-                "progress and no template.",
+                "progress and no template; about 100% because the gate in the "
+                "ceiling makes the same check.",
                 "",
             ]
         out += _table(

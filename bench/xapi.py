@@ -34,6 +34,11 @@ def _config(url: str, xapi: bool, tmp: Path) -> dict[str, Any]:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "CONTENT_AUTO_RELOAD": False,
+        # The write path is the same whichever source serves the course; the
+        # folder needs no import step, and completions come at once (no
+        # time-on-task wait).
+        "CONTENT_SOURCE": "folder",
+        "MIN_TIME_SHARE": 0,
         "MODULES_DIR": ROOT / "modules",
         "BASE_URL": "https://bench.example.org",
         "MAIL_DIR": tmp / "mail",
