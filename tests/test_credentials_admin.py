@@ -7,15 +7,18 @@ import json
 import stat
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from kaptrain.extensions import db
-from kaptrain.models import AuditEvent, Certificate, CertificateRevocation
+from kaptrain.learning.credentials import issuance
+from kaptrain.models import AuditEvent, Certificate, CertificateRevocation, User
 from kaptrain.platform.config import ConfigError, load_config
 from kaptrain.web.learn.credential_links import credential_or_none
 from tests.support.credentials import credential_config, make_certificate
+from tests.support.mfa import age_reauth
 
 
 @pytest.fixture
@@ -213,3 +216,29 @@ def test_the_private_key_is_not_in_a_backup(
     assert b"eddsa-rdfc-2022" in data  # the credential is backed up
     assert seed not in data and seed.hex().encode() not in data
     assert pem.splitlines()[1] not in data
+
+
+def test_revoke_and_reinstate_need_a_recent_confirmation(
+    app: Any, client: Any, make_user: Any, login: Any, certificate: Certificate
+) -> None:
+    admin = make_user("admin")
+    login(admin)
+    detail_url = f"/admin/certificates/{certificate.id}"
+    assert "confirm it is you" not in client.get(detail_url).get_data(as_text=True)
+    age_reauth(app, admin.id)
+    page = client.get(detail_url).get_data(as_text=True)
+    assert "confirm it is you</a> first" in page  # said before anything is typed
+    response = client.post(f"{detail_url}/revoke", data={"reason": "Shared login."})
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/account/confirm" and "next=" in location.query
+    assert _revocation(app, certificate) is None
+
+    with app.app_context():
+        issuance.revoke(
+            db.session.get(Certificate, certificate.id),
+            "Shared login.",
+            db.session.get(User, admin.id),
+        )
+    response = client.post(f"{detail_url}/reinstate", data={"note": "By mistake."})
+    assert urlsplit(response.headers["Location"]).path == "/account/confirm"
+    assert _revocation(app, certificate) is not None

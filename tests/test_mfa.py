@@ -4,7 +4,6 @@ re-authentication before sensitive admin actions."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,7 +11,7 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from kaptrain.extensions import db
 from kaptrain.models import (
@@ -22,12 +21,12 @@ from kaptrain.models import (
     TotpCredential,
     User,
     UserRole,
-    utcnow,
 )
 from tests.support.settings import PASSWORD
 
 from .support.mfa import (
     CODES,
+    age_reauth,
     current_step,
     known_device,
     needs_code,
@@ -370,16 +369,6 @@ def test_new_recovery_codes_replace_the_old(app, client, make_user, mailbox):
 # ------------------------------------------------------- re-authentication
 
 
-def _age_reauth(app: Flask, user_id: int, minutes: int = 30) -> None:
-    with app.app_context():
-        db.session.execute(
-            update(LoginSession)
-            .where(LoginSession.user_id == user_id)
-            .values(reauth_at=utcnow() - dt.timedelta(minutes=minutes))
-        )
-        db.session.commit()
-
-
 def _roles(app: Flask, user_id: int) -> set[str]:
     with app.app_context():
         return set(db.session.get(User, user_id).roles)
@@ -388,7 +377,7 @@ def _roles(app: Flask, user_id: int) -> set[str]:
 def test_role_changes_need_a_recent_confirmation(app, client, make_user, login):
     admin, target = make_user("admin"), make_user()
     login(admin)
-    _age_reauth(app, admin.id)
+    age_reauth(app, admin.id)
     url = f"/admin/users/{target.id}"
     response = client.post(url, data={"roles": ["supervisor"]})
     assert response.status_code == 302
@@ -418,7 +407,7 @@ def test_other_sensitive_admin_actions_need_a_recent_confirmation(
 ):
     admin, target = make_user("admin"), make_user("supervisor")
     login(admin)
-    _age_reauth(app, admin.id)
+    age_reauth(app, admin.id)
     response = client.post(f"/admin/users/{target.id}/{action}")
     assert urlsplit(response.headers["Location"]).path == "/account/confirm"
     with app.app_context():
@@ -503,7 +492,7 @@ def test_own_mfa_changes_need_a_recent_confirmation(app, client, make_user, logi
 
     user = make_user("supervisor")
     login(user)
-    _age_reauth(app, user.id)
+    age_reauth(app, user.id)
     with app.app_context():
         one_time_codes.replace_recovery_codes(user.id)
         db.session.commit()

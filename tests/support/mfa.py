@@ -109,3 +109,20 @@ def sign_in(client: Any, user: Any, password: str, **form: Any) -> Any:
     if secret and needs_code(response):
         return pass_code(client, secret, response.headers["Location"])
     return response
+
+
+def age_reauth(app: Any, user_id: int, minutes: int = 30) -> None:
+    """Make every session of ``user_id`` confirm its identity ``minutes`` ago,
+    so a sensitive change asks for a new confirmation."""
+    from sqlalchemy import update
+
+    from kaptrain.extensions import db
+    from kaptrain.models import LoginSession, utcnow
+
+    with app.app_context():
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.user_id == user_id)
+            .values(reauth_at=utcnow() - dt.timedelta(minutes=minutes))
+        )
+        db.session.commit()

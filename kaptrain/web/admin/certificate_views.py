@@ -1,6 +1,7 @@
 """Admin: find an issued certificate, revoke it with a reason, or reinstate it.
 
-Both are audited and the trainee is told by e-mail
+Both are audited, ask the admin to have confirmed it is them within
+``KAPTRAIN_REAUTH_MINUTES`` (as role changes do), and the trainee is told by e-mail
 (:mod:`kaptrain.learning.credentials.issuance`); verification shows a revoked
 certificate as revoked, on this site and through the published status list.
 """
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from kaptrain.extensions import db
 from kaptrain.learning.certificates import format_hours
 from kaptrain.learning.credentials import issuance
 from kaptrain.models import ADMIN, Certificate, CertificateRevocation, User
+from kaptrain.people import reauth
 from kaptrain.people.access import roles_required
 from kaptrain.people.accounts import current_account
 from kaptrain.web.admin.certificate_forms import ReinstateForm, RevokeForm
@@ -68,6 +71,7 @@ def _page(cert: Certificate, revoke: RevokeForm, reinstate: ReinstateForm) -> st
         signed=issuance.stored_credential(cert.id) is not None,
         revoke_form=revoke,
         reinstate_form=reinstate,
+        reauth_fresh=reauth.reauth_is_fresh(current_user),
     )
 
 
@@ -81,6 +85,7 @@ def certificate_detail(cert_id: int) -> ResponseReturnValue:
 
 @bp.post("/certificates/<int:cert_id>/revoke")
 @roles_required(ADMIN)
+@reauth.reauth_required("admin.certificate_detail")
 def revoke_certificate(cert_id: int) -> ResponseReturnValue:
     """Revoke with a reason (audited; the trainee is e-mailed)."""
     cert = db.session.get(Certificate, cert_id) or abort(404)
@@ -96,6 +101,7 @@ def revoke_certificate(cert_id: int) -> ResponseReturnValue:
 
 @bp.post("/certificates/<int:cert_id>/reinstate")
 @roles_required(ADMIN)
+@reauth.reauth_required("admin.certificate_detail")
 def reinstate_certificate(cert_id: int) -> ResponseReturnValue:
     """Withdraw a revocation (audited; the trainee is e-mailed)."""
     cert = db.session.get(Certificate, cert_id) or abort(404)
