@@ -5,7 +5,8 @@ Each commit named is checked out with ``git worktree add --detach`` under
 ``/tmp/kaptrain-bench-trees/`` (removed again at the end unless ``--keep``); the
 working tree (``new``, uncommitted changes included) is measured as it is. Every
 tree gets its own databases prepared by its own migrations and ``flask demo``, so
-each measures exactly its own code on the same content (this tree's ``modules/``).
+each measures exactly its own code on the same content (this tree's
+``modules/``, less the front-matter keys older trees refuse: ``shared_modules``).
 The dashboard trees share one PostgreSQL database of synthetic cohorts
 (``bench/synthetic.py``, 1,000 and 5,000 trainees), loaded once.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import statistics
 import subprocess
@@ -62,8 +64,33 @@ def checkout(ref: str, keep: bool) -> Any:
             _git("worktree", "remove", "--force", str(path))
 
 
+#: Front-matter keys this tree's modules carry that older trees refuse
+#: (``planners``, issue 16). Every tree serves the same copy without them.
+NEWER_KEYS = ("planners",)
+
+
+def shared_modules(target: Path) -> Path:
+    """A copy of this tree's ``modules/`` that every compared tree accepts:
+    the same content, minus the module front-matter keys in ``NEWER_KEYS``
+    (a key's block runs until the next unindented line)."""
+    if target.is_dir():
+        return target
+    shutil.copytree(ROOT / "modules", target)
+    for module_md in target.glob("*/module.md"):
+        kept, skipping = [], False
+        for line in module_md.read_text(encoding="utf-8").splitlines(keepends=True):
+            top_level = bool(line.strip()) and not line[0].isspace()
+            if top_level:
+                skipping = line.split(":", 1)[0] in NEWER_KEYS
+            if not skipping:
+                kept.append(line)
+        module_md.write_text("".join(kept), encoding="utf-8")
+    return target
+
+
 def _env(tree: Path, url: str, instance: Path) -> dict[str, str]:
-    env = base_env(url, instance, ROOT / "modules")
+    modules = shared_modules(instance.parent / "shared-modules")
+    env = base_env(url, instance, modules)
     env["PYTHONPATH"] = str(tree)
     return env
 
@@ -122,6 +149,9 @@ def _supervisors(url: str, tmp: Path, count: int) -> dict[str, Any]:
     is accepted once), built with this tree's code in a child process."""
     env = _env(ROOT, url, tmp / "instance-dash")
     _flask(ROOT, env, "db", "upgrade")
+    # This tree serves the published revisions: publish modules/ (older trees
+    # sharing the database serve the folder and ignore the content tables).
+    _flask(ROOT, env, "content", "import")
     script = (
         "import json,sys; from bench.compare_setup import setup; "
         "print(json.dumps(setup(int(sys.argv[1]), sys.argv[2])))"

@@ -21,7 +21,7 @@ def setup(count: int, password: str) -> dict[str, Any]:
     from kaptrain.extensions import db
     from kaptrain.learning.course import current_catalog
     from kaptrain.models import SUPERVISOR, TotpCredential, cohort_supervisors
-    from kaptrain.people import accounts, mfa
+    from kaptrain.people import accounts, one_time_codes
 
     assert os.environ.get("KAPTRAIN_DATABASE_URL", "").startswith("postgresql")
     app = create_app({"RATELIMIT_ENABLED": False})
@@ -32,7 +32,7 @@ def setup(count: int, password: str) -> dict[str, Any]:
             user = accounts.create_user(
                 email, f"Supervisor {n}", password, (SUPERVISOR,)
             )
-            secret = mfa.new_secret()
+            secret = one_time_codes.new_secret()
             db.session.add(TotpCredential(user_id=user.id, secret=secret))
             db.session.commit()
             supervisors.append((email, secret, user.id, user.password_hash))
