@@ -258,3 +258,31 @@ def test_the_running_sender_delivers_as_statements_come_and_stops_on_sigterm(
             sender.kill()
             sender.wait()
     assert _statuses(app) == Counter({"delivered": len(queued)})
+
+
+def test_admins_and_status_say_why_statements_stay_pending(
+    app: Flask,
+    client: Any,
+    runner: Any,
+    lrs: FakeLRS,
+    queued: list[Any],
+    make_user: Any,
+    login: Any,
+) -> None:
+    lrs.rule = lambda statements: 401
+    assert runner.invoke(args=["xapi", "send", "--once"]).exit_code == 1
+    assert {r.status for r in outbox(app)} == {"pending"}
+    status = runner.invoke(args=["xapi", "status"]).output
+    assert "last failed try: " in status and "401" in status
+    client.post("/logout")
+    login(make_user("admin"))
+    page = client.get("/admin/xapi").get_data(as_text=True)
+    assert "The latest try left statements pending" in page and "401" in page
+    assert "KAPTRAIN_XAPI_PASSWORD" in page
+
+    lrs.rule = lambda statements: None
+    _make_due(app)
+    assert runner.invoke(args=["xapi", "send", "--once"]).exit_code == 0
+    assert "last failed try" not in runner.invoke(args=["xapi", "status"]).output
+    page = client.get("/admin/xapi").get_data(as_text=True)
+    assert "The latest try left statements pending" not in page

@@ -81,7 +81,8 @@ def _age(delta: dt.timedelta | None) -> str:
 
 @xapi_cli.command("status")
 def status_command() -> None:
-    """Print pending, delivered and rejected counts and the oldest pending age."""
+    """Print pending, delivered and rejected counts, the oldest pending age
+    and why the latest failed try left statements pending."""
     from kaptrain.xapi.outbox import status
 
     current = status()
@@ -91,6 +92,8 @@ def status_command() -> None:
     click.echo(f"delivered: {current.delivered}")
     click.echo(f"rejected:  {current.rejected}")
     click.echo(f"oldest pending: {_age(current.oldest_age())}")
+    if current.last_error:
+        click.echo(f"last failed try: {current.last_error}")
 
 
 @xapi_cli.command("backfill")

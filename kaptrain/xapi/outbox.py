@@ -147,6 +147,9 @@ class OutboxStatus:
     delivered: int
     rejected: int
     oldest_pending: dt.datetime | None
+    #: Why the latest failed try left statements pending (an LRS that is down,
+    #: or answers 401/403 to wrong credentials), or "" when none failed.
+    last_error: str = ""
 
     def oldest_age(self, now: dt.datetime | None = None) -> dt.timedelta | None:
         if self.oldest_pending is None:
@@ -168,11 +171,19 @@ def status() -> OutboxStatus:
     ).scalar_one()
     if oldest is not None and oldest.tzinfo is None:  # SQLite's aggregate
         oldest = oldest.replace(tzinfo=dt.UTC)
+    # A failed try pushes its batch's next_try_at furthest into the future.
+    last_error = db.session.execute(
+        select(XapiStatement.last_error)
+        .where(XapiStatement.status == XAPI_PENDING, XapiStatement.last_error != "")
+        .order_by(XapiStatement.next_try_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
     return OutboxStatus(
         pending=counts.get(XAPI_PENDING, 0),
         delivered=counts.get(XAPI_DELIVERED, 0),
         rejected=counts.get(XAPI_REJECTED, 0),
         oldest_pending=oldest,
+        last_error=last_error or "",
     )
 
 
