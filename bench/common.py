@@ -195,6 +195,18 @@ class Server:
         return [int(pid) for pid in out.split()]
 
 
+def close_app(app: Any) -> None:
+    """Stop an in-process app's mail courier and close its connections, before
+    its database is dropped (the courier would keep polling a missing one)."""
+    from kaptrain.extensions import db
+    from kaptrain.platform.mail import stop_delivery
+
+    stop_delivery(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def prepare_database(env: dict, demo: bool = True) -> None:
     """Migrate, then publish the modules folder: ``flask demo`` imports it on
     first run; without the demo, ``content import`` does (hosts serve the

@@ -20,7 +20,14 @@ from typing import Any
 
 from sqlalchemy import event
 
-from .common import PASSWORD, base_env, log, pg_database, prepare_database
+from .common import (
+    PASSWORD,
+    base_env,
+    close_app,
+    log,
+    pg_database,
+    prepare_database,
+)
 
 SIZES = (100, 1000, 5000)
 DASHBOARD_MS_TARGET = 250.0
@@ -74,19 +81,7 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             try:
                 return _measure(app, sizes)
             finally:
-                _close(app)
-
-
-def _close(app: Any) -> None:
-    """Stop the app's mail courier and close its connections before the
-    database is dropped (the courier would keep polling a missing database)."""
-    from kaptrain.extensions import db
-    from kaptrain.platform.mail import stop_delivery
-
-    stop_delivery(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+                close_app(app)
 
 
 def _measure(app: Any, sizes: tuple[int, ...]) -> dict[str, Any]:

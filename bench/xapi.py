@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import PASSWORD, PASSWORD_METHOD, ROOT, database, log
+from .common import PASSWORD, PASSWORD_METHOD, ROOT, close_app, database, log
 
 TRAINEES = 20
 ROUNDS = 3
@@ -82,7 +82,6 @@ def run_one(url: str, xapi: bool, tmp: Path) -> dict[str, Any]:
     from kaptrain.extensions import db
     from kaptrain.learning.course import current_catalog
     from kaptrain.models import XapiStatement
-    from kaptrain.platform.mail import stop_delivery
 
     app = create_app(_config(url, xapi, tmp))
     with app.app_context():
@@ -103,11 +102,9 @@ def run_one(url: str, xapi: bool, tmp: Path) -> dict[str, Any]:
         assert answered.status_code in (302, 303), answered.status_code
         submissions += 1
     elapsed = time.perf_counter() - started
-    stop_delivery(app)
     with app.app_context():
         rows = db.session.query(XapiStatement).count()
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
     return {
         "submissions": submissions,
         "seconds": round(elapsed, 3),
