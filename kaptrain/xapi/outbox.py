@@ -147,8 +147,8 @@ class OutboxStatus:
     delivered: int
     rejected: int
     oldest_pending: dt.datetime | None
-    #: Why the latest failed try left statements pending (an LRS that is down,
-    #: or answers 401/403 to wrong credentials), or "" when none failed.
+    #: Why statements are waiting for another try (an LRS that is down, or
+    #: answers 401/403 to wrong credentials), or "" when none has failed.
     last_error: str = ""
 
     def oldest_age(self, now: dt.datetime | None = None) -> dt.timedelta | None:
@@ -171,7 +171,9 @@ def status() -> OutboxStatus:
     ).scalar_one()
     if oldest is not None and oldest.tzinfo is None:  # SQLite's aggregate
         oldest = oldest.replace(tzinfo=dt.UTC)
-    # A failed try pushes its batch's next_try_at furthest into the future.
+    # The pending statement due furthest ahead failed most recently or most
+    # often (each failure pushes next_try_at out by a doubling backoff): its
+    # error is the one holding the queue up.
     last_error = db.session.execute(
         select(XapiStatement.last_error)
         .where(XapiStatement.status == XAPI_PENDING, XapiStatement.last_error != "")
