@@ -8,7 +8,7 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -41,6 +41,22 @@ def queued(app: Flask, client: Any, trainee: Any) -> list[Any]:
     rows = outbox(app)
     assert len(rows) > 20
     return rows
+
+
+@pytest.fixture
+def admin_page(client: Any, make_user: Any, login: Any) -> Callable[[], str]:
+    """Reads /admin/xapi as an admin; the first read signs the trainee out
+    and an admin in (after the trainee's journey has queued statements)."""
+    admins: list[Any] = []
+
+    def read() -> str:
+        if not admins:
+            client.post("/logout")
+            admins.append(make_user("admin"))
+            login(admins[0])
+        return client.get("/admin/xapi").get_data(as_text=True)
+
+    return read
 
 
 def _statuses(app: Flask) -> Counter[str]:
@@ -193,13 +209,7 @@ def test_a_sender_that_died_mid_batch_is_retried_after_the_lease(
 
 
 def test_admins_see_the_numbers_and_the_rejected_statements(
-    app: Flask,
-    client: Any,
-    runner: Any,
-    lrs: FakeLRS,
-    queued: list[Any],
-    make_user: Any,
-    login: Any,
+    runner: Any, lrs: FakeLRS, queued: list[Any], admin_page: Callable[[], str]
 ) -> None:
     bad = queued[0].id
     lrs.rule = lambda statements: (
@@ -207,9 +217,7 @@ def test_admins_see_the_numbers_and_the_rejected_statements(
     )
     lrs_fail_later = queued[1:]
     assert runner.invoke(args=["xapi", "send", "--once"]).exit_code == 0
-    client.post("/logout")
-    login(make_user("admin"))
-    page = client.get("/admin/xapi").get_data(as_text=True)
+    page = admin_page()
     assert "<h1>Learning records (xAPI)</h1>" in page
     assert lrs.endpoint in page
     assert f"<dt>Delivered</dt><dd>{len(lrs_fail_later)}</dd>" in page
@@ -262,21 +270,17 @@ def test_the_running_sender_delivers_as_statements_come_and_stops_on_sigterm(
 
 def test_admins_and_status_say_why_statements_stay_pending(
     app: Flask,
-    client: Any,
     runner: Any,
     lrs: FakeLRS,
     queued: list[Any],
-    make_user: Any,
-    login: Any,
+    admin_page: Callable[[], str],
 ) -> None:
     lrs.rule = lambda statements: 401
     assert runner.invoke(args=["xapi", "send", "--once"]).exit_code == 1
     assert {r.status for r in outbox(app)} == {"pending"}
     status = runner.invoke(args=["xapi", "status"]).output
     assert "last failed try: " in status and "401" in status
-    client.post("/logout")
-    login(make_user("admin"))
-    page = client.get("/admin/xapi").get_data(as_text=True)
+    page = admin_page()
     assert "The latest try left statements pending" in page and "401" in page
     assert "KAPTRAIN_XAPI_PASSWORD" in page
 
@@ -284,5 +288,5 @@ def test_admins_and_status_say_why_statements_stay_pending(
     _make_due(app)
     assert runner.invoke(args=["xapi", "send", "--once"]).exit_code == 0
     assert "last failed try" not in runner.invoke(args=["xapi", "status"]).output
-    page = client.get("/admin/xapi").get_data(as_text=True)
+    page = admin_page()
     assert "The latest try left statements pending" not in page
